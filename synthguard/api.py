@@ -1,0 +1,171 @@
+"""The Python API: run an audit from files or DataFrames and write its outputs."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthguard.audit import config as _config
+from synthguard.audit.policy import evaluate, load_policy
+from synthguard.audit.results import AuditResult
+from synthguard.audit.runner import run_audit, select_checks
+from synthguard.audit.tables import AuditData, ReadOptions, from_frames, load, read_table
+from synthguard.errors import InputError
+from synthguard.generators.base import get_generator
+from synthguard.reports.html import render_html
+from synthguard.reports.json import dumps_json
+
+__all__ = ["DEMO_ROLES", "audit", "demo", "demo_data", "write_outputs"]
+
+Table = str | os.PathLike[str] | pd.DataFrame
+
+DEMO_ROLES = {
+    "quasi_identifiers": ["age", "sex", "race", "native_country", "marital_status", "relationship"],
+    "sensitive": ["income"],
+    "target": "income",
+}
+
+
+def _load(
+    train: Table, holdout: Table, synthetic: Table, *, schema: str | os.PathLike[str] | None,
+    quasi_identifiers: Sequence[str] | None, sensitive: Sequence[str] | None, target: str | None,
+    read_options: ReadOptions,
+) -> AuditData:
+    frames = [isinstance(t, pd.DataFrame) for t in (train, holdout, synthetic)]
+    if all(frames):
+        return from_frames(train, holdout, synthetic, schema_file=schema,  # type: ignore[arg-type]
+                           quasi_identifiers=quasi_identifiers, sensitive=sensitive, target=target)
+    if any(frames):
+        raise InputError("give train, holdout and synthetic all as files or all as DataFrames")
+    return load(train, holdout, synthetic, schema_file=schema,  # type: ignore[arg-type]
+                quasi_identifiers=quasi_identifiers, sensitive=sensitive, target=target,
+                options=read_options)
+
+
+def audit(
+    train: Table,
+    holdout: Table,
+    synthetic: Table,
+    *,
+    schema: str | os.PathLike[str] | None = None,
+    quasi_identifiers: Sequence[str] | None = None,
+    sensitive: Sequence[str] | None = None,
+    target: str | None = None,
+    seed: int | None = None,
+    policy: str | None = None,
+    n_attacks: int | None = None,
+    checks: Sequence[str] | None = None,
+    read_options: ReadOptions | None = None,
+    quiet: bool = True,
+    settings: Mapping[str, Any] | None = None,
+) -> AuditResult:
+    """Audit a synthetic release against its training data and a real holdout.
+
+    Parameters
+    ----------
+    train, holdout, synthetic : path or DataFrame
+        The real training table, real rows of the same population the generator never saw, and
+        the release. CSV (``.csv``, ``.csv.gz``) or Parquet files, or three DataFrames.
+    schema : path, optional
+        Schema file (TOML) with column kinds and roles.
+    quasi_identifiers, sensitive, target : optional
+        Roles; override the schema file. Unset roles are guessed from column names.
+    seed : int, optional
+        Audit seed (default from configuration: 0).
+    policy : str, optional
+        ``open`` (default), ``controlled``, ``internal`` or a policy TOML file.
+    n_attacks : int, optional
+        Attack targets per anonymeter attack (default 2000, capped by the table sizes).
+    checks : sequence of str, optional
+        Glob patterns of check ids to run (default: all).
+    settings : mapping, optional
+        Further settings (``confidence``, ``rare_k``, ``n_bootstrap``, ``n_jobs``).
+
+    Returns
+    -------
+    AuditResult
+        With the policy applied (``result.policy["verdict"]``, ``["exit_code"]``).
+
+    Raises
+    ------
+    InputError
+        Bad inputs or options (one message listing every problem).
+    """
+    cli = {"seed": seed, "policy": policy, "n_attacks": n_attacks, **(settings or {})}
+    cfg = _config.load(cli)
+    pol = load_policy(cfg["policy"])
+    selected = select_checks(checks)
+    if checks and not selected:
+        raise InputError(f"no check matches {', '.join(checks)}; see `synthguard checks`")
+    data = _load(train, holdout, synthetic, schema=schema, quasi_identifiers=quasi_identifiers,
+                 sensitive=sensitive, target=target, read_options=read_options or ReadOptions())
+    result = run_audit(data, seed=int(cfg["seed"]), checks=selected, settings=cfg.settings(), quiet=quiet,
+                       extra_settings={"policy": cfg["policy"],
+                                       "sources": {k: v for k, v in cfg.sources.items() if v != "default"}})
+    return evaluate(result, pol)
+
+
+def demo_data(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bundled Adult sample split at random into train (5,000) and holdout (5,000) rows, as text."""
+    with resources.as_file(resources.files("synthguard.datasets").joinpath("adult_sample.csv.gz")) as p:
+        raw, _ = read_table(p)
+    order = np.random.default_rng(seed).permutation(len(raw))
+    half = len(raw) // 2
+    return (raw.iloc[np.sort(order[:half])].reset_index(drop=True),
+            raw.iloc[np.sort(order[half:])].reset_index(drop=True))
+
+
+def demo(generator: str = "independent", *, seed: int | None = None, policy: str | None = None,
+         quiet: bool = True) -> AuditResult:
+    """Audit a release of the bundled Adult sample made by a built-in generator."""
+    cfg = _config.load({"seed": seed, "policy": policy})
+    train_raw, holdout_raw = demo_data(int(cfg["seed"]))
+    typed = from_frames(train_raw, holdout_raw, train_raw, **DEMO_ROLES)  # type: ignore[arg-type]
+    gen = get_generator(generator, seed=int(cfg["seed"]))
+    synthetic = gen.fit(typed.train).sample(len(typed.train))
+    result = audit(train_raw, holdout_raw, synthetic, seed=seed, policy=policy, quiet=quiet,
+                   **DEMO_ROLES)  # type: ignore[arg-type]
+    inputs = dict(result.inputs)
+    for role, label in (("train", "bundled Adult sample (train half)"),
+                        ("holdout", "bundled Adult sample (holdout half)"),
+                        ("synthetic", f"generated by the built-in '{generator}' generator")):
+        inputs[role] = {**inputs[role], "path": label}
+    return replace(result, inputs=inputs)
+
+
+def write_outputs(result: AuditResult, out_dir: str | os.PathLike[str], *, command: str | None = None
+                  ) -> dict[str, Path]:
+    """Write ``results.json`` and ``report.html`` into ``out_dir``, all or nothing."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{out}: cannot create the output folder ({e.strerror or type(e).__name__})") from None
+    d = result.to_dict()
+    payloads = {"results.json": dumps_json(d), "report.html": render_html(d, command=command)}
+    temps: dict[str, str] = {}
+    try:
+        for name, text in payloads.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            temps[name] = tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        for name, tmp in temps.items():
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; outputs are ordinary files
+            os.replace(tmp, out / name)
+    except OSError as e:
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise InputError(f"{out}: cannot write the outputs ({e.strerror or type(e).__name__})") from None
+    return {name: out / name for name in payloads}

@@ -1,0 +1,1 @@
+"""Privacy attacks; each check returns results of kind ``risk``."""

@@ -1,0 +1,1 @@
+"""Orchestration: inputs, schema, checks runner, results, policy and configuration."""

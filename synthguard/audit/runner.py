@@ -1,0 +1,256 @@
+"""Check registry, shared audit context and the runner.
+
+Every check gets its own random stream derived from the audit seed and the check's id
+(``SeedSequence(seed, spawn_key=crc32(id))``), so a check's numbers do not change when other checks
+are added, removed or reordered. A check that raises becomes a result with status ``error``; the
+others still run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import platform
+import sys
+import time
+import traceback
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from synthguard.audit.results import AuditResult, CheckResult
+from synthguard.audit.tables import AuditData
+
+__all__ = [
+    "REGISTRY",
+    "AuditContext",
+    "Check",
+    "CheckSkipped",
+    "Settings",
+    "register",
+    "run_audit",
+    "select_checks",
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Parameters every check may read (merged by :mod:`synthguard.audit.config`)."""
+
+    n_attacks: int = 500
+    confidence: float = 0.95
+    rare_k: int = 10
+    n_bootstrap: int = 200
+    n_jobs: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_attacks": self.n_attacks,
+            "confidence": self.confidence,
+            "rare_k": self.rare_k,
+            "n_bootstrap": self.n_bootstrap,
+            "n_jobs": self.n_jobs,
+        }
+
+
+class CheckSkipped(Exception):
+    """Raised by a check whose inputs are not available (e.g. no quasi-identifiers)."""
+
+
+@dataclass
+class AuditContext:
+    """What a check sees: the tables, schema, settings, its random stream and a shared cache."""
+
+    data: AuditData
+    settings: Settings
+    rng: np.random.Generator
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def schema(self):  # noqa: ANN201 - convenience
+        return self.data.schema
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Compute a shared value once per audit (encoded matrices, neighbour searches, ...)."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+
+class Check(Protocol):
+    """A check (attack or metric). ``run`` returns one or more results."""
+
+    id: ClassVar[str]
+    family: ClassVar[str]
+    help: ClassVar[str]
+    requires: ClassVar[frozenset[str]]
+
+    def run(self, ctx: AuditContext) -> list[CheckResult]: ...
+
+
+REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator adding a check to the registry under its ``id``."""
+    if cls.id in REGISTRY and REGISTRY[cls.id] is not cls:
+        raise ValueError(f"duplicate check id {cls.id!r}")
+    REGISTRY[cls.id] = cls
+    return cls
+
+
+def _load_builtin_checks() -> None:
+    # importing the modules registers their checks
+    from synthguard.attacks import distance, linkage, singling_out  # noqa: F401
+    from synthguard.attacks import attribute  # noqa: F401
+    from synthguard.metrics import fidelity  # noqa: F401
+
+
+def select_checks(patterns: Sequence[str] | None = None) -> list[type[Check]]:
+    """Registered checks whose id matches any glob pattern (all when ``patterns`` is empty)."""
+    _load_builtin_checks()
+    ids = sorted(REGISTRY)
+    if not patterns:
+        return [REGISTRY[i] for i in ids]
+    chosen = [i for i in ids if any(fnmatch.fnmatchcase(i, p) or i.startswith(p + ".") for p in patterns)]
+    return [REGISTRY[i] for i in chosen]
+
+
+def check_seed(seed: int, check_id: str) -> np.random.SeedSequence:
+    """The seed sequence of one check: the audit seed plus a stable key from the check's id."""
+    return np.random.SeedSequence(entropy=seed, spawn_key=(zlib.crc32(check_id.encode()),))
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("synthguard", "numpy", "pandas", "scipy", "scikit-learn", "anonymeter", "polars",
+                "matplotlib", "jinja2", "click"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+class Progress:
+    """One line per check on stderr, only when stderr is a terminal and not quiet."""
+
+    def __init__(self, total: int, quiet: bool = False, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.total = total
+        self.done = 0
+
+    def start(self, check_id: str) -> None:
+        if self.enabled:
+            self.stream.write(f"[{self.done + 1}/{self.total}] {check_id} ...")
+            self.stream.flush()
+
+    def end(self, check_id: str, seconds: float, status: str) -> None:
+        self.done += 1
+        if self.enabled:
+            self.stream.write(f" {status} ({seconds:.1f}s)\n")
+            self.stream.flush()
+
+
+def run_audit(
+    data: AuditData,
+    *,
+    seed: int = 0,
+    checks: Iterable[type[Check]] | None = None,
+    settings: Settings = Settings(),
+    quiet: bool = True,
+    extra_settings: Mapping[str, Any] | None = None,
+) -> AuditResult:
+    """Run checks on validated data and collect an :class:`AuditResult` (no policy applied yet).
+
+    Parameters
+    ----------
+    data : AuditData
+        From :func:`synthguard.audit.tables.load` or :func:`~synthguard.audit.tables.from_frames`.
+    seed : int
+        Audit seed; every check derives its own stream from it.
+    checks : iterable of check classes, optional
+        Default: every registered check.
+    settings : Settings
+        Shared parameters.
+    quiet : bool
+        Suppress progress on stderr.
+    """
+    selected = list(checks) if checks is not None else select_checks()
+    available = available_inputs(data)
+    cache: dict[str, Any] = {}
+    results: list[CheckResult] = []
+    progress = Progress(len(selected), quiet=quiet)
+    t_all = time.perf_counter()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    for cls in selected:
+        rng = np.random.default_rng(check_seed(seed, cls.id))
+        ctx = AuditContext(data=data, settings=settings, rng=rng, cache=cache)
+        progress.start(cls.id)
+        t0 = time.perf_counter()
+        try:
+            missing = set(cls.requires) - available
+            if missing:
+                raise CheckSkipped("needs " + ", ".join(_REQUIREMENT_TEXT.get(m, m) for m in sorted(missing)))
+            out = cls().run(ctx)
+            status = "ok"
+        except CheckSkipped as e:
+            out = [CheckResult(id=cls.id, family=cls.family, kind="risk" if cls.family not in
+                               ("fidelity", "utility") else cls.family, estimate=None,
+                               summary=f"Not run: {e}.", status="skipped", warnings=(str(e),))]
+            status = "skipped"
+        except Exception as e:  # a failing check must not stop the audit
+            tb = traceback.extract_tb(e.__traceback__)
+            where = f"{tb[-1].name}:{tb[-1].lineno}" if tb else "?"
+            out = [CheckResult(id=cls.id, family=cls.family, kind="risk" if cls.family not in
+                               ("fidelity", "utility") else cls.family, estimate=None,
+                               summary="The check failed to run; its risk is unknown.", status="error",
+                               warnings=(f"{type(e).__name__} in {where}",))]
+            status = "error"
+        seconds = time.perf_counter() - t0
+        share = seconds / max(len(out), 1)
+        results.extend(_with_seconds(r, share) for r in out)
+        progress.end(cls.id, seconds, status)
+    settings_dict = settings.to_dict()
+    if extra_settings:
+        settings_dict.update(extra_settings)
+    return AuditResult(
+        checks=tuple(results),
+        seed=seed,
+        inputs={role: src.to_dict() for role, src in data.sources.items()},
+        schema=data.schema.to_dict(),
+        settings=settings_dict,
+        versions=_versions(),
+        warnings=tuple(data.warnings),
+        timings={"started_at": started, "total_seconds": round(time.perf_counter() - t_all, 4)},
+    )
+
+
+_REQUIREMENT_TEXT = {
+    "quasi_identifiers": "quasi-identifiers (--qi)",
+    "sensitive": "sensitive columns (--sensitive)",
+    "target": "a target column (--target)",
+    "generator": "the generator (--generator)",
+}
+
+
+def available_inputs(data: AuditData) -> set[str]:
+    """What a check may require: the tables, and the roles that are set."""
+    out = {"train", "holdout", "synthetic"}
+    if data.schema.quasi_identifiers:
+        out.add("quasi_identifiers")
+    if data.schema.sensitive:
+        out.add("sensitive")
+    if data.schema.target:
+        out.add("target")
+    return out
+
+
+def _with_seconds(r: CheckResult, seconds: float) -> CheckResult:
+    from dataclasses import replace
+
+    return replace(r, seconds=seconds)

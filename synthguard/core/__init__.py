@@ -1,0 +1,1 @@
+"""Shared numerical building blocks (no knowledge of attacks)."""

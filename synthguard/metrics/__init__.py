@@ -1,0 +1,1 @@
+"""Fidelity and utility metrics (kinds ``fidelity`` and ``utility``)."""

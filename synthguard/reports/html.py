@@ -1,0 +1,148 @@
+"""Self-contained HTML report rendered with jinja2 from ``AuditResult.to_dict()``.
+
+Autoescape is on and undefined names raise (StrictUndefined); the stylesheet is inlined and charts
+are inline SVG, so the page opens offline and nothing from the data can inject markup.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from synthguard.reports.charts import bar_chart_svg
+
+__all__ = ["FAMILY_TEXT", "render_html"]
+
+FAMILY_ORDER = ("singling_out", "linkage", "attribute", "membership", "distance", "fidelity", "utility")
+
+FAMILY_TEXT: dict[str, tuple[str, str]] = {
+    "singling_out": (
+        "Singling out",
+        "Can someone use the release to isolate one real person, i.e. write a description "
+        "(\"the only person with this value\") that fits exactly one record of the training data? "
+        "Each risk is the attacker's success on training records in excess of their success on "
+        "holdout records, which the generator never saw (WP29 Opinion 05/2014, criterion 1).",
+    ),
+    "linkage": (
+        "Linkability",
+        "Can someone who holds two separate pieces of information about the same person (their "
+        "quasi-identifiers, and the rest of their record) use the release to connect them? "
+        "(WP29 criterion 2)",
+    ),
+    "attribute": (
+        "Inference",
+        "Can someone who knows a person's quasi-identifiers learn their sensitive value from the "
+        "release, better than population statistics (measured on holdout records) would let them? "
+        "(WP29 criterion 3)",
+    ),
+    "membership": (
+        "Membership inference",
+        "Can someone tell whether a given person was in the training data?",
+    ),
+    "distance": (
+        "Copies and closeness (overfitting diagnostics)",
+        "How many released rows are copies of, or unusually close to, training records. These "
+        "diagnostics catch gross memorisation; passing them does not prove privacy (Ganev & De "
+        "Cristofaro 2023; \"The DCR Delusion\", 2025): the attacks above are the evidence.",
+    ),
+    "fidelity": (
+        "Fidelity",
+        "Is the release statistically like the real data? Each number compares synthetic with "
+        "train; the reference compares two real samples (holdout with train), which is as close "
+        "as any release can be expected to get. Categories seen fewer than {k} times in the real "
+        "data are shown as \"(rare)\"; numbers are binned at quantiles of the real data.",
+    ),
+    "utility": (
+        "Utility",
+        "Do models trained on the release work on real data? Good scores are technical validation "
+        "only: a model developed on synthetic data still needs clinical validation on real "
+        "patients before use.",
+    ),
+}
+
+VERDICT_TEXT = {
+    "pass": "The release meets every rule of the policy.",
+    "warn": "The release meets every blocking rule of the policy; some warnings need a look.",
+    "fail": "The release breaks at least one blocking rule of the policy and should not be published as is.",
+    "incomplete": "The audit is incomplete: a required check did not run, so no verdict can be given.",
+}
+
+
+def _num(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _pct(x: Any, digits: int = 1) -> str:
+    if x is None:
+        return "n/a"
+    return f"{100 * float(x):.{digits}f}%"
+
+
+def _interval(e: Mapping[str, Any] | None) -> str:
+    if not e:
+        return ""
+    return f"{_num(e['ci_low'])} – {_num(e['ci_high'])}"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("synthguard.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["pct"] = _pct
+    env.filters["interval"] = _interval
+    return env
+
+
+def _charts(checks: list[Mapping[str, Any]]) -> dict[str, Markup]:
+    out = {}
+    for c in checks:
+        chart = c.get("details", {}).get("chart")
+        if c["family"] == "fidelity" and chart and chart.get("labels"):
+            svg = bar_chart_svg(str(c["details"].get("column", c["id"])), chart["labels"], chart["shares"])
+            out[c["id"]] = Markup(svg)  # matplotlib escapes the text it writes into SVG
+    return out
+
+
+def render_html(result: Mapping[str, Any], *, command: str | None = None) -> str:
+    """Render the report from ``AuditResult.to_dict()`` (plus, optionally, the command line used)."""
+    env = _environment()
+    css = resources.files("synthguard.reports").joinpath("templates/style.css").read_text("utf-8")
+    checks = list(result["checks"])
+    families = []
+    k = result["settings"].get("rare_k", 10)
+    for fam in FAMILY_ORDER:
+        members = [c for c in checks if c["family"] == fam]
+        if members:
+            title, intro = FAMILY_TEXT[fam]
+            families.append({"id": fam, "title": title, "intro": intro.replace("{k}", str(k)),
+                             "checks": members})
+    policy = result.get("policy") or {
+        "verdict": "incomplete", "name": "none", "title": "no policy", "rationale": "", "rules": [],
+        "broken_rules": [], "incomplete": ["no policy was applied"], "exit_code": 3, "counts": {},
+        "source": "", "required": [],
+    }
+    template = env.get_template("report.html.j2")
+    return template.render(
+        r=result,
+        css=Markup(css),
+        checks=checks,
+        families=families,
+        policy=policy,
+        verdict_text=VERDICT_TEXT[policy["verdict"]],
+        charts=_charts(checks),
+        command=command,
+    )

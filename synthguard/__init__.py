@@ -2,11 +2,11 @@
 
 __version__ = "0.1.0"
 
-from synthguard.api import audit, demo, write_outputs  # noqa: E402
-from synthguard.audit.policy import evaluate, load_policy  # noqa: E402
-from synthguard.audit.results import AuditResult, CheckResult, Estimate  # noqa: E402
-from synthguard.audit.tables import ReadOptions, from_frames, load  # noqa: E402
-from synthguard.errors import InputError  # noqa: E402
+from synthguard.api import audit, demo, write_outputs
+from synthguard.audit.policy import evaluate, load_policy
+from synthguard.audit.results import AuditResult, CheckResult, Estimate
+from synthguard.audit.tables import ReadOptions, from_frames, load
+from synthguard.errors import InputError
 
 __all__ = [
     "AuditResult",

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -35,19 +35,33 @@ DEMO_ROLES = {
 
 
 def _load(
-    train: Table, holdout: Table, synthetic: Table, *, schema: str | os.PathLike[str] | None,
-    quasi_identifiers: Sequence[str] | None, sensitive: Sequence[str] | None, target: str | None,
+    train: Table,
+    holdout: Table,
+    synthetic: Table,
+    *,
+    schema: str | os.PathLike[str] | None,
+    quasi_identifiers: Sequence[str] | None,
+    sensitive: Sequence[str] | None,
+    target: str | None,
     read_options: ReadOptions,
 ) -> AuditData:
-    frames = [isinstance(t, pd.DataFrame) for t in (train, holdout, synthetic)]
-    if all(frames):
-        return from_frames(train, holdout, synthetic, schema_file=schema,  # type: ignore[arg-type]
-                           quasi_identifiers=quasi_identifiers, sensitive=sensitive, target=target)
-    if any(frames):
+    tables = (train, holdout, synthetic)
+    if all(isinstance(t, pd.DataFrame) for t in tables):
+        frames = cast("tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]", tables)
+        return from_frames(
+            *frames, schema_file=schema, quasi_identifiers=quasi_identifiers, sensitive=sensitive, target=target
+        )
+    if any(isinstance(t, pd.DataFrame) for t in tables):
         raise InputError("give train, holdout and synthetic all as files or all as DataFrames")
-    return load(train, holdout, synthetic, schema_file=schema,  # type: ignore[arg-type]
-                quasi_identifiers=quasi_identifiers, sensitive=sensitive, target=target,
-                options=read_options)
+    paths = cast("tuple[str, str, str]", tables)
+    return load(
+        *paths,
+        schema_file=schema,
+        quasi_identifiers=quasi_identifiers,
+        sensitive=sensitive,
+        target=target,
+        options=read_options,
+    )
 
 
 def audit(
@@ -105,11 +119,24 @@ def audit(
     selected = select_checks(checks)
     if checks and not selected:
         raise InputError(f"no check matches {', '.join(checks)}; see `synthguard checks`")
-    data = _load(train, holdout, synthetic, schema=schema, quasi_identifiers=quasi_identifiers,
-                 sensitive=sensitive, target=target, read_options=read_options or ReadOptions())
-    result = run_audit(data, seed=int(cfg["seed"]), checks=selected, settings=cfg.settings(), quiet=quiet,
-                       extra_settings={"policy": cfg["policy"],
-                                       "sources": {k: v for k, v in cfg.sources.items() if v != "default"}})
+    data = _load(
+        train,
+        holdout,
+        synthetic,
+        schema=schema,
+        quasi_identifiers=quasi_identifiers,
+        sensitive=sensitive,
+        target=target,
+        read_options=read_options or ReadOptions(),
+    )
+    result = run_audit(
+        data,
+        seed=int(cfg["seed"]),
+        checks=selected,
+        settings=cfg.settings(),
+        quiet=quiet,
+        extra_settings={"policy": cfg["policy"], "sources": {k: v for k, v in cfg.sources.items() if v != "default"}},
+    )
     return evaluate(result, pol)
 
 
@@ -119,30 +146,35 @@ def demo_data(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
         raw, _ = read_table(p)
     order = np.random.default_rng(seed).permutation(len(raw))
     half = len(raw) // 2
-    return (raw.iloc[np.sort(order[:half])].reset_index(drop=True),
-            raw.iloc[np.sort(order[half:])].reset_index(drop=True))
+    return (
+        raw.iloc[np.sort(order[:half])].reset_index(drop=True),
+        raw.iloc[np.sort(order[half:])].reset_index(drop=True),
+    )
 
 
-def demo(generator: str = "independent", *, seed: int | None = None, policy: str | None = None,
-         quiet: bool = True) -> AuditResult:
+def demo(
+    generator: str = "independent", *, seed: int | None = None, policy: str | None = None, quiet: bool = True
+) -> AuditResult:
     """Audit a release of the bundled Adult sample made by a built-in generator."""
     cfg = _config.load({"seed": seed, "policy": policy})
     train_raw, holdout_raw = demo_data(int(cfg["seed"]))
     typed = from_frames(train_raw, holdout_raw, train_raw, **DEMO_ROLES)  # type: ignore[arg-type]
     gen = get_generator(generator, seed=int(cfg["seed"]))
     synthetic = gen.fit(typed.train).sample(len(typed.train))
-    result = audit(train_raw, holdout_raw, synthetic, seed=seed, policy=policy, quiet=quiet,
-                   **DEMO_ROLES)  # type: ignore[arg-type]
+    result = audit(train_raw, holdout_raw, synthetic, seed=seed, policy=policy, quiet=quiet, **DEMO_ROLES)  # type: ignore[arg-type]
     inputs = dict(result.inputs)
-    for role, label in (("train", "bundled Adult sample (train half)"),
-                        ("holdout", "bundled Adult sample (holdout half)"),
-                        ("synthetic", f"generated by the built-in '{generator}' generator")):
+    for role, label in (
+        ("train", "bundled Adult sample (train half)"),
+        ("holdout", "bundled Adult sample (holdout half)"),
+        ("synthetic", f"generated by the built-in '{generator}' generator"),
+    ):
         inputs[role] = {**inputs[role], "path": label}
     return replace(result, inputs=inputs)
 
 
-def write_outputs(result: AuditResult, out_dir: str | os.PathLike[str], *, command: str | None = None
-                  ) -> dict[str, Path]:
+def write_outputs(
+    result: AuditResult, out_dir: str | os.PathLike[str], *, command: str | None = None
+) -> dict[str, Path]:
     """Write ``results.json`` and ``report.html`` into ``out_dir``, all or nothing."""
     out = Path(out_dir)
     try:
@@ -152,6 +184,7 @@ def write_outputs(result: AuditResult, out_dir: str | os.PathLike[str], *, comma
     d = result.to_dict()
     payloads = {"results.json": dumps_json(d), "report.html": render_html(d, command=command)}
     temps: dict[str, str] = {}
+    moved: list[Path] = []
     try:
         for name, text in payloads.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
@@ -163,9 +196,11 @@ def write_outputs(result: AuditResult, out_dir: str | os.PathLike[str], *, comma
         for name, tmp in temps.items():
             os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; outputs are ordinary files
             os.replace(tmp, out / name)
+            moved.append(out / name)
     except OSError as e:
-        for tmp in temps.values():
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        # all or nothing: a results.json must never sit next to a report of another run
+        for path in [*map(Path, temps.values()), *moved]:
+            if os.path.isfile(path):
+                os.unlink(path)
         raise InputError(f"{out}: cannot write the outputs ({e.strerror or type(e).__name__})") from None
     return {name: out / name for name in payloads}

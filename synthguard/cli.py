@@ -48,8 +48,11 @@ def _guarded(fn: Callable[..., int]) -> Callable[..., None]:
         except Exception as e:  # an internal fault: never a traceback for the user by default
             if os.environ.get("SYNTHGUARD_DEBUG"):
                 traceback.print_exc()
-            click.echo(f"internal error ({type(e).__name__}); the audit is incomplete. "
-                       "Set SYNTHGUARD_DEBUG=1 for details and report it.", err=True)
+            click.echo(
+                f"internal error ({type(e).__name__}); the audit is incomplete. "
+                "Set SYNTHGUARD_DEBUG=1 for details and report it.",
+                err=True,
+            )
             sys.exit(EXIT_INCOMPLETE)
         sys.exit(code)
 
@@ -73,11 +76,21 @@ def _report(result: Any, out: str, quiet: bool) -> int:
 
 
 _common_options = [
-    click.option("--policy", default=None, metavar="NAME|FILE.toml",
-                 help="open (default), controlled, internal, or a policy file."),
+    click.option(
+        "--policy",
+        default=None,
+        metavar="NAME|FILE.toml",
+        help="open (default), controlled, internal, or a policy file.",
+    ),
     click.option("--seed", type=int, default=None, help="Audit seed (default 0)."),
-    click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False),
-                 help="Folder for results.json and report.html."),
+    click.option(
+        "--out",
+        "out",
+        default=".",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="Folder for results.json and report.html.",
+    ),
     click.option("--quiet", "-q", is_flag=True, help="No progress and no file list."),
 ]
 
@@ -106,29 +119,58 @@ def main() -> None:
 
 @main.command()
 @click.option("--train", required=True, metavar="FILE", help="Real table the generator was trained on.")
-@click.option("--holdout", required=True, metavar="FILE",
-              help="Real rows of the same population that the generator never saw.")
+@click.option(
+    "--holdout", required=True, metavar="FILE", help="Real rows of the same population that the generator never saw."
+)
 @click.option("--synthetic", required=True, metavar="FILE", help="The synthetic table to release.")
 @click.option("--schema", default=None, metavar="FILE.toml", help="Column kinds and roles.")
 @click.option("--qi", default=None, metavar="COLS", help="Quasi-identifiers, comma-separated.")
 @click.option("--sensitive", default=None, metavar="COLS", help="Sensitive columns, comma-separated.")
 @click.option("--target", default=None, metavar="COL", help="Target column (for utility).")
 @click.option("--sep", default=None, help="CSV field separator (default: detected).")
-@click.option("--decimal", default=None, type=click.Choice([".", ","]),
-              help="Decimal mark (default: '.', and ',' when the separator is not ',').")
-@click.option("--na-values", default=None, metavar="MARKERS",
-              help="Comma-separated markers of a missing value (default: only empty fields). "
-                   "Use --na-values '?' for the anonymeter Adult files.")
+@click.option(
+    "--decimal",
+    default=None,
+    type=click.Choice([".", ","]),
+    help="Decimal mark (default: '.', and ',' when the separator is not ',').",
+)
+@click.option(
+    "--na-values",
+    default=None,
+    metavar="MARKERS",
+    help="Comma-separated markers of a missing value (default: only empty fields). "
+    "Use --na-values '?' for the anonymeter Adult files.",
+)
 @click.option("--encoding", default="utf-8-sig", show_default=True, help="Text encoding of CSV files.")
 @click.option("--n-attacks", type=int, default=None, help="Targets per attack (default 2000).")
-@click.option("--checks", "checks", default=None, metavar="PATTERNS",
-              help="Only these checks (comma-separated glob patterns, see `synthguard checks`).")
+@click.option(
+    "--checks",
+    "checks",
+    default=None,
+    metavar="PATTERNS",
+    help="Only these checks (comma-separated glob patterns, see `synthguard checks`).",
+)
 @_apply(_common_options)
 @_guarded
-def audit(train: str, holdout: str, synthetic: str, schema: str | None, qi: str | None,
-          sensitive: str | None, target: str | None, sep: str | None, decimal: str | None,
-          na_values: str | None, encoding: str, n_attacks: int | None, checks: str | None,
-          policy: str | None, seed: int | None, out: str, quiet: bool) -> int:
+def audit(
+    train: str,
+    holdout: str,
+    synthetic: str,
+    schema: str | None,
+    qi: str | None,
+    sensitive: str | None,
+    target: str | None,
+    sep: str | None,
+    decimal: str | None,
+    na_values: str | None,
+    encoding: str,
+    n_attacks: int | None,
+    checks: str | None,
+    policy: str | None,
+    seed: int | None,
+    out: str,
+    quiet: bool,
+) -> int:
     """Audit a synthetic table against its training data and a holdout."""
     from synthguard.api import audit as run
     from synthguard.audit.tables import ReadOptions
@@ -141,15 +183,31 @@ def audit(train: str, holdout: str, synthetic: str, schema: str | None, qi: str 
     if na_values is not None and "" not in na:
         na = ("", *na)
     options = ReadOptions(sep=sep, decimal=decimal, na_values=na, encoding=encoding)
-    result = run(train, holdout, synthetic, schema=schema, quasi_identifiers=_split(qi),
-                 sensitive=_split(sensitive), target=target, seed=seed, policy=policy, n_attacks=n_attacks,
-                 checks=_split(checks), read_options=options, quiet=quiet)
+    result = run(
+        train,
+        holdout,
+        synthetic,
+        schema=schema,
+        quasi_identifiers=_split(qi),
+        sensitive=_split(sensitive),
+        target=target,
+        seed=seed,
+        policy=policy,
+        n_attacks=n_attacks,
+        checks=_split(checks),
+        read_options=options,
+        quiet=quiet,
+    )
     return _report(result, out, quiet)
 
 
 @main.command()
-@click.option("--generator", default="independent", show_default=True,
-              help="Built-in generator that makes the release: independent, noisy-copy.")
+@click.option(
+    "--generator",
+    default="independent",
+    show_default=True,
+    help="Built-in generator that makes the release: independent, noisy-copy.",
+)
 @_apply(_common_options)
 @_guarded
 def demo(generator: str, policy: str | None, seed: int | None, out: str, quiet: bool) -> int:

@@ -44,9 +44,7 @@ def draw_targets(df: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataF
     return df.iloc[idx]
 
 
-def equal_size(
-    a: pd.DataFrame, b: pd.DataFrame, rng: np.random.Generator
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def equal_size(a: pd.DataFrame, b: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Subsample the larger of two frames to the size of the smaller (seeded)."""
     if len(a) > len(b):
         return draw_targets(a, len(b), rng), b
@@ -102,8 +100,13 @@ def risk_from_counts(
     )
 
     def rate(r: Any, k: int, n: int) -> Mapping[str, Any]:
-        return {"successes": int(k), "attacks": int(n), "rate": float(r.value),
-                "ci_low": max(0.0, float(r.value - r.error)), "ci_high": min(1.0, float(r.value + r.error))}
+        return {
+            "successes": int(k),
+            "attacks": int(n),
+            "rate": float(r.value),
+            "ci_low": max(0.0, float(r.value - r.error)),
+            "ci_high": min(1.0, float(r.value + r.error)),
+        }
 
     assert res.control_rate is not None
     details = {

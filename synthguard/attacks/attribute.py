@@ -28,8 +28,9 @@ __all__ = ["Inference", "correct_guesses"]
 NUMERIC_TOLERANCE = 0.05
 
 
-def correct_guesses(guesses: np.ndarray, secrets: np.ndarray, numeric: bool,
-                    tolerance: float = NUMERIC_TOLERANCE) -> np.ndarray:
+def correct_guesses(
+    guesses: np.ndarray, secrets: np.ndarray, numeric: bool, tolerance: float = NUMERIC_TOLERANCE
+) -> np.ndarray:
     """Whether each guess is right: equal for categories, within ``tolerance`` × |true| for numbers.
 
     Two missing values match; a missing and a present value do not.
@@ -53,9 +54,11 @@ class Inference:
 
     id: ClassVar[str] = "attribute.inference"
     family: ClassVar[str] = "attribute"
-    help: ClassVar[str] = ("Can the release reveal a person's sensitive value from their "
-                           "quasi-identifiers better for training records than for holdout records? "
-                           "(anonymeter's method)")
+    help: ClassVar[str] = (
+        "Can the release reveal a person's sensitive value from their "
+        "quasi-identifiers better for training records than for holdout records? "
+        "(anonymeter's method)"
+    )
     requires: ClassVar[frozenset[str]] = frozenset({"holdout", "quasi_identifiers", "sensitive"})
 
     def run(self, ctx: AuditContext) -> list[CheckResult]:
@@ -78,8 +81,12 @@ class Inference:
             nn = MixedTypeKNeighbors(n_neighbors=1, n_jobs=ctx.settings.n_jobs).fit(syn[aux])
             syn_secret = syn[secret].to_numpy()
 
-            def guess(targets: pd.DataFrame, nn: MixedTypeKNeighbors = nn,
-                      syn_secret: np.ndarray = syn_secret) -> np.ndarray:
+            def guess(
+                targets: pd.DataFrame,
+                nn: MixedTypeKNeighbors = nn,
+                aux: list[str] = aux,
+                syn_secret: np.ndarray = syn_secret,
+            ) -> np.ndarray:
                 idx = np.asarray(nn.kneighbors(targets[aux], return_distance=False))[:, 0]
                 return syn_secret[idx]
 
@@ -90,8 +97,11 @@ class Inference:
             naive = syn_secret[ctx.rng.integers(0, len(syn_secret), size=n)]
             ok_b = correct_guesses(naive, truth_t, numeric)
             est, base, details = risk_from_counts(
-                n_attacks=n, n_success=int(ok_t.sum()), n_baseline=int(ok_b.sum()),
-                n_control=int(ok_c.sum()), confidence=ctx.settings.confidence,
+                n_attacks=n,
+                n_success=int(ok_t.sum()),
+                n_baseline=int(ok_b.sum()),
+                n_control=int(ok_c.sum()),
+                confidence=ctx.settings.confidence,
             )
             details["auxiliary_columns"] = aux
             details["secret_kind"] = "numeric" if numeric else "categorical"
@@ -102,11 +112,18 @@ class Inference:
                 f"training records and {c:.1%} of holdout records; the inference risk the release "
                 f"adds is {est.value:.3f} (95% CI {est.ci_low:.3f}-{est.ci_high:.3f})."
             )
-            out.append(CheckResult(
-                id=f"{self.id}[secret={secret}]", family=self.family, kind="risk", estimate=est,
-                baseline=base, summary=summary, details=details,
-                params={"n_attacks": n, "secret": secret, "tolerance": NUMERIC_TOLERANCE if numeric else 0},
-            ))
+            out.append(
+                CheckResult(
+                    id=f"{self.id}[secret={secret}]",
+                    family=self.family,
+                    kind="risk",
+                    estimate=est,
+                    baseline=base,
+                    summary=summary,
+                    details=details,
+                    params={"n_attacks": n, "secret": secret, "tolerance": NUMERIC_TOLERANCE if numeric else 0},
+                )
+            )
         if not out:
             raise CheckSkipped("every sensitive column is also the only quasi-identifier")
         return out

@@ -26,8 +26,10 @@ class ExactMatch:
 
     id: ClassVar[str] = "distance.exact_match"
     family: ClassVar[str] = "distance"
-    help: ClassVar[str] = ("Share of synthetic rows that are exact copies of a training row, next to "
-                           "the share that equal a holdout row (chance matches).")
+    help: ClassVar[str] = (
+        "Share of synthetic rows that are exact copies of a training row, next to "
+        "the share that equal a holdout row (chance matches)."
+    )
     requires: ClassVar[frozenset[str]] = frozenset({"holdout"})
 
     def run(self, ctx: AuditContext) -> list[CheckResult]:
@@ -46,9 +48,7 @@ class ExactMatch:
         est = Estimate(k_t / n, lo, hi, conf, n, "share of synthetic rows (Wilson)")
         base = Estimate(k_h / n, blo, bhi, conf, n, "share of synthetic rows matching holdout (Wilson)")
         both = int((in_train & in_hold).sum())
-        diff, dlo, dhi = newcombe_paired_difference(
-            both, k_t - both, k_h - both, n - k_t - k_h + both, conf
-        )
+        diff, dlo, dhi = newcombe_paired_difference(both, k_t - both, k_h - both, n - k_t - k_h + both, conf)
         details = {
             "synthetic_rows": n,
             "reference_rows": len(train_eq),
@@ -69,7 +69,15 @@ class ExactMatch:
             f"Against the whole training table: {details['matches_full_train']} synthetic rows "
             f"({details['share_full_train']:.2%})."
         )
-        return [CheckResult(
-            id=self.id, family=self.family, kind="risk", estimate=est, baseline=base, summary=summary,
-            details=details, params={"reference_rows": len(train_eq)},
-        )]
+        return [
+            CheckResult(
+                id=self.id,
+                family=self.family,
+                kind="risk",
+                estimate=est,
+                baseline=base,
+                summary=summary,
+                details=details,
+                params={"reference_rows": len(train_eq)},
+            )
+        ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from anonymeter.evaluators.linkability_evaluator import LinkabilityIndexes
 from anonymeter.neighbors.mixed_types_kneighbors import MixedTypeKNeighbors
 
@@ -21,7 +22,7 @@ from synthguard.audit.runner import AuditContext, CheckSkipped, register
 __all__ = ["Linkability"]
 
 
-def _neighbours(syn, targets, cols, k, n_jobs):  # type: ignore[no-untyped-def]
+def _neighbours(syn: pd.DataFrame, targets: pd.DataFrame, cols: list[str], k: int, n_jobs: int) -> np.ndarray:
     nn = MixedTypeKNeighbors(n_neighbors=k, n_jobs=n_jobs).fit(syn[cols])
     return np.asarray(nn.kneighbors(targets[cols], return_distance=False))
 
@@ -32,8 +33,10 @@ class Linkability:
 
     id: ClassVar[str] = "linkage.linkability"
     family: ClassVar[str] = "linkage"
-    help: ClassVar[str] = ("Can the release link a person's quasi-identifiers to their other columns "
-                           "more often for training records than for holdout records? (anonymeter)")
+    help: ClassVar[str] = (
+        "Can the release link a person's quasi-identifiers to their other columns "
+        "more often for training records than for holdout records? (anonymeter)"
+    )
     requires: ClassVar[frozenset[str]] = frozenset({"holdout", "quasi_identifiers"})
     n_neighbors: ClassVar[int] = 1
 
@@ -51,10 +54,12 @@ class Linkability:
         t_train = draw_targets(train, n, ctx.rng)
         t_control = draw_targets(control, n, ctx.rng)
         n_jobs = ctx.settings.n_jobs
-        attack = LinkabilityIndexes(_neighbours(syn, t_train, qi, k, n_jobs),
-                                    _neighbours(syn, t_train, rest, k, n_jobs))
-        ctrl = LinkabilityIndexes(_neighbours(syn, t_control, qi, k, n_jobs),
-                                  _neighbours(syn, t_control, rest, k, n_jobs))
+        attack = LinkabilityIndexes(
+            _neighbours(syn, t_train, qi, k, n_jobs), _neighbours(syn, t_train, rest, k, n_jobs)
+        )
+        ctrl = LinkabilityIndexes(
+            _neighbours(syn, t_control, qi, k, n_jobs), _neighbours(syn, t_control, rest, k, n_jobs)
+        )
         # random-guess attacker: k random synthetic records for each half of each target
         rand = LinkabilityIndexes(
             np.array([ctx.rng.choice(len(syn), size=k, replace=False) for _ in range(n)]),
@@ -75,7 +80,15 @@ class Linkability:
             f"training records and {c:.1%} of holdout records; the linkability risk is "
             f"{est.value:.3f} (95% CI {est.ci_low:.3f}-{est.ci_high:.3f})."
         )
-        return [CheckResult(
-            id=self.id, family=self.family, kind="risk", estimate=est, baseline=base, summary=summary,
-            details=details, params={"n_attacks": n, "n_neighbors": k},
-        )]
+        return [
+            CheckResult(
+                id=self.id,
+                family=self.family,
+                kind="risk",
+                estimate=est,
+                baseline=base,
+                summary=summary,
+                details=details,
+                params={"n_attacks": n, "n_neighbors": k},
+            )
+        ]

@@ -32,7 +32,10 @@ BUILTIN_POLICIES = ("open", "controlled", "internal")
 VERDICTS = ("pass", "warn", "fail", "incomplete")
 EXIT_CODES = {"pass": 0, "warn": 0, "fail": 1, "incomplete": 3}
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _FIELDS = ("value", "ci_low", "ci_high", "excess", "baseline.value", "baseline.ci_low", "baseline.ci_high")
 
@@ -94,9 +97,7 @@ class Policy:
             "rationale": self.rationale,
             "required": list(self.required),
             "source": self.source,
-            "rules": [
-                {"check": r.check, "rule": r.text, "severity": r.severity, "why": r.why} for r in self.rules
-            ],
+            "rules": [{"check": r.check, "rule": r.text, "severity": r.severity, "why": r.why} for r in self.rules],
         }
 
 
@@ -106,9 +107,14 @@ def _parse(raw: Mapping[str, Any], source: str) -> Policy:
     for i, r in enumerate(raw.get("rules", [])):
         where = f"{source}: rules[{i}]"
         try:
-            rule = Rule(check=str(r["check"]), field=str(r["field"]), op=str(r["op"]),
-                        threshold=float(r["threshold"]), severity=str(r.get("severity", "fail")),
-                        why=str(r.get("why", "")))
+            rule = Rule(
+                check=str(r["check"]),
+                field=str(r["field"]),
+                op=str(r["op"]),
+                threshold=float(r["threshold"]),
+                severity=str(r.get("severity", "fail")),
+                why=str(r.get("why", "")),
+            )
         except (KeyError, TypeError, ValueError):
             problems.append(f"{where} needs check, field, op and a numeric threshold")
             continue
@@ -143,8 +149,7 @@ def load_policy(name_or_path: str) -> Policy:
         return _parse(tomllib.loads(text), f"built-in:{name_or_path}")
     p = Path(name_or_path)
     if p.suffix.lower() != ".toml" and not p.exists():
-        raise InputError(f"unknown policy {name_or_path!r}: use one of {', '.join(BUILTIN_POLICIES)} "
-                         "or a .toml file")
+        raise InputError(f"unknown policy {name_or_path!r}: use one of {', '.join(BUILTIN_POLICIES)} or a .toml file")
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -185,14 +190,14 @@ def evaluate(result: AuditResult, policy: Policy) -> AuditResult:
             ok = v is not None and rule.holds(v)
             if ok:
                 continue
-            entry = {"check": r.id, "rule": rule.text, "severity": rule.severity, "observed": v,
-                     "why": rule.why}
+            entry = {"check": r.id, "rule": rule.text, "severity": rule.severity, "observed": v, "why": rule.why}
             e = r.estimate
-            if (e is not None and rule.field == "ci_high" and v is not None
-                    and _OPS[rule.op](e.value, rule.threshold)):
-                entry["note"] = ("inconclusive: the point estimate is below the threshold but the "
-                                 "interval is too wide to show it; rerun with more attacks "
-                                 "(--n-attacks) or a larger holdout")
+            if e is not None and rule.field == "ci_high" and v is not None and _OPS[rule.op](e.value, rule.threshold):
+                entry["note"] = (
+                    "inconclusive: the point estimate is below the threshold but the "
+                    "interval is too wide to show it; rerun with more attacks "
+                    "(--n-attacks) or a larger holdout"
+                )
             broken.append(entry)
             if rule.severity == "fail":
                 status = "fail"
@@ -226,8 +231,9 @@ def evaluate(result: AuditResult, policy: Policy) -> AuditResult:
         "exit_code": EXIT_CODES[verdict],
         "broken_rules": broken,
         "incomplete": problems,
-        "counts": {s: sum(1 for c in checks if c.status == s)
-                   for s in ("pass", "warn", "fail", "error", "skipped", "info")},
+        "counts": {
+            s: sum(1 for c in checks if c.status == s) for s in ("pass", "warn", "fail", "error", "skipped", "info")
+        },
     }
     return replace(result, checks=tuple(checks), policy=block)
 

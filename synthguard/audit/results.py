@@ -77,9 +77,9 @@ class Estimate:
     method: str
 
     def __post_init__(self) -> None:
-        if not (math.isnan(self.value) or math.isnan(self.ci_low) or math.isnan(self.ci_high)):
-            if not self.ci_low - 1e-9 <= self.ci_high:
-                raise ValueError(f"interval is reversed: ({self.ci_low}, {self.ci_high})")
+        finite = not (math.isnan(self.value) or math.isnan(self.ci_low) or math.isnan(self.ci_high))
+        if finite and not self.ci_low - 1e-9 <= self.ci_high:
+            raise ValueError(f"interval is reversed: ({self.ci_low}, {self.ci_high})")
 
     def to_dict(self) -> dict[str, Any]:
         return {

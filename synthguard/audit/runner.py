@@ -70,7 +70,7 @@ class AuditContext:
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def schema(self):  # noqa: ANN201 - convenience
+    def schema(self):
         return self.data.schema
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -104,8 +104,12 @@ def register(cls: type[Check]) -> type[Check]:
 
 def _load_builtin_checks() -> None:
     # importing the modules registers their checks
-    from synthguard.attacks import distance, linkage, singling_out  # noqa: F401
-    from synthguard.attacks import attribute  # noqa: F401
+    from synthguard.attacks import (  # noqa: F401
+        attribute,
+        distance,
+        linkage,
+        singling_out,
+    )
     from synthguard.metrics import fidelity  # noqa: F401
 
 
@@ -126,8 +130,18 @@ def check_seed(seed: int, check_id: str) -> np.random.SeedSequence:
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("synthguard", "numpy", "pandas", "scipy", "scikit-learn", "anonymeter", "polars",
-                "matplotlib", "jinja2", "click"):
+    for pkg in (
+        "synthguard",
+        "numpy",
+        "pandas",
+        "scipy",
+        "scikit-learn",
+        "anonymeter",
+        "polars",
+        "matplotlib",
+        "jinja2",
+        "click",
+    ):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -199,17 +213,32 @@ def run_audit(
             out = cls().run(ctx)
             status = "ok"
         except CheckSkipped as e:
-            out = [CheckResult(id=cls.id, family=cls.family, kind="risk" if cls.family not in
-                               ("fidelity", "utility") else cls.family, estimate=None,
-                               summary=f"Not run: {e}.", status="skipped", warnings=(str(e),))]
+            out = [
+                CheckResult(
+                    id=cls.id,
+                    family=cls.family,
+                    kind="risk" if cls.family not in ("fidelity", "utility") else cls.family,
+                    estimate=None,
+                    summary=f"Not run: {e}.",
+                    status="skipped",
+                    warnings=(str(e),),
+                )
+            ]
             status = "skipped"
         except Exception as e:  # a failing check must not stop the audit
             tb = traceback.extract_tb(e.__traceback__)
             where = f"{tb[-1].name}:{tb[-1].lineno}" if tb else "?"
-            out = [CheckResult(id=cls.id, family=cls.family, kind="risk" if cls.family not in
-                               ("fidelity", "utility") else cls.family, estimate=None,
-                               summary="The check failed to run; its risk is unknown.", status="error",
-                               warnings=(f"{type(e).__name__} in {where}",))]
+            out = [
+                CheckResult(
+                    id=cls.id,
+                    family=cls.family,
+                    kind="risk" if cls.family not in ("fidelity", "utility") else cls.family,
+                    estimate=None,
+                    summary="The check failed to run; its risk is unknown.",
+                    status="error",
+                    warnings=(f"{type(e).__name__} in {where}",),
+                )
+            ]
             status = "error"
         seconds = time.perf_counter() - t0
         share = seconds / max(len(out), 1)

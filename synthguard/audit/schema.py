@@ -7,6 +7,7 @@ columns (what they must not learn) and the target column (for utility).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import unicodedata
@@ -60,18 +61,40 @@ def _word(*alts: str) -> re.Pattern[str]:
 _QI_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("age", _word("age", "ages", "alder", "age_years")),
     ("sex", _word("sex", "gender", "kjonn", "kjoenn", "kjnn")),
-    ("postcode", re.compile(r"(^|_)(zip|zipcode|zip_code|postcode|post_code|postal|postal_code|"
-                            r"postnummer|postnr|postkode)($|_)")),
-    ("birth date", re.compile(r"(^|_)(dob|birth|birthdate|birth_date|date_of_birth|birthday|"
-                              r"fodselsdato|fodt|fodselsar|birth_year|year_of_birth)($|_)")),
+    (
+        "postcode",
+        re.compile(
+            r"(^|_)(zip|zipcode|zip_code|postcode|post_code|postal|postal_code|"
+            r"postnummer|postnr|postkode)($|_)"
+        ),
+    ),
+    (
+        "birth date",
+        re.compile(
+            r"(^|_)(dob|birth|birthdate|birth_date|date_of_birth|birthday|"
+            r"fodselsdato|fodt|fodselsar|birth_year|year_of_birth)($|_)"
+        ),
+    ),
     ("race/ethnicity", _word("race", "ethnicity", "ethnic", "ethnic_group", "etnisitet")),
-    ("marital status", re.compile(r"(^|_)(marital|marital_status|marriage|civil_status|sivilstand|"
-                                  r"sivilstatus)($|_)")),
-    ("nationality/country", re.compile(r"(^|_)(nationality|citizenship|country|native_country|"
-                                       r"country_of_birth|nasjonalitet|statsborgerskap|fodeland|"
-                                       r"landbakgrunn)($|_)")),
-    ("municipality", _word("municipality", "kommune", "kommunenummer", "kommunenr", "county",
-                           "fylke", "district", "bydel")),
+    (
+        "marital status",
+        re.compile(
+            r"(^|_)(marital|marital_status|marriage|civil_status|sivilstand|"
+            r"sivilstatus)($|_)"
+        ),
+    ),
+    (
+        "nationality/country",
+        re.compile(
+            r"(^|_)(nationality|citizenship|country|native_country|"
+            r"country_of_birth|nasjonalitet|statsborgerskap|fodeland|"
+            r"landbakgrunn)($|_)"
+        ),
+    ),
+    (
+        "municipality",
+        _word("municipality", "kommune", "kommunenummer", "kommunenr", "county", "fylke", "district", "bydel"),
+    ),
 )
 
 # Names that usually hold sensitive attributes (GDPR art. 9 categories, income).
@@ -174,8 +197,9 @@ class Schema:
         for role, cols in (("quasi-identifier", quasi_identifiers or ()), ("sensitive", sensitive or ())):
             for c in cols:
                 if c in self.excluded:
-                    problems.append(f"{origin}: {role} column {c!r} is an identifier-like column "
-                                    "(unique per row) and is excluded")
+                    problems.append(
+                        f"{origin}: {role} column {c!r} is an identifier-like column (unique per row) and is excluded"
+                    )
                 elif c not in known:
                     problems.append(f"{origin}: {role} column {c!r} is not in the data")
         if target is not None and target not in known:
@@ -198,8 +222,7 @@ class Schema:
             else:
                 sens = tuple(c for c in guess_sensitive(self.names) if c not in qi)
                 guessed.add("sensitive")
-        return replace(self, quasi_identifiers=qi, sensitive=sens, target=target,
-                       guessed=frozenset(guessed))
+        return replace(self, quasi_identifiers=qi, sensitive=sens, target=target, guessed=frozenset(guessed))
 
 
 @dataclass(frozen=True)
@@ -222,7 +245,7 @@ def _str_list(value: Any, where: str, path: str) -> tuple[str, ...]:
     raise InputError(f"{path}: {where} must be a list of column names")
 
 
-def read_schema_file(path: str | Path) -> SchemaFile:
+def read_schema_file(path: str | os.PathLike[str]) -> SchemaFile:
     """Read a schema file.
 
     Format::
@@ -250,8 +273,9 @@ def read_schema_file(path: str | Path) -> SchemaFile:
         raise InputError(f"{p}: not valid TOML ({e})") from None
     unknown = set(raw) - {"columns", "roles", "na_values"}
     if unknown:
-        raise InputError(f"{p}: unknown section(s) {', '.join(sorted(unknown))}; "
-                         "expected [columns], [roles] and na_values")
+        raise InputError(
+            f"{p}: unknown section(s) {', '.join(sorted(unknown))}; expected [columns], [roles] and na_values"
+        )
     kinds: dict[str, str] = {}
     cols = raw.get("columns", {})
     if not isinstance(cols, dict):
@@ -259,8 +283,7 @@ def read_schema_file(path: str | Path) -> SchemaFile:
     bad = []
     for name, kind in cols.items():
         if kind not in COLUMN_KINDS:
-            bad.append(f"{p}: column {name!r} has unknown kind {kind!r} "
-                       f"(use one of {', '.join(COLUMN_KINDS)})")
+            bad.append(f"{p}: column {name!r} has unknown kind {kind!r} (use one of {', '.join(COLUMN_KINDS)})")
         kinds[str(name)] = str(kind)
     if bad:
         raise InputError(bad)
@@ -269,8 +292,9 @@ def read_schema_file(path: str | Path) -> SchemaFile:
         raise InputError(f"{p}: [roles] must be a table")
     unknown_roles = set(roles) - {"quasi_identifiers", "sensitive", "target"}
     if unknown_roles:
-        raise InputError(f"{p}: unknown role(s) {', '.join(sorted(unknown_roles))}; "
-                         "expected quasi_identifiers, sensitive, target")
+        raise InputError(
+            f"{p}: unknown role(s) {', '.join(sorted(unknown_roles))}; expected quasi_identifiers, sensitive, target"
+        )
     target = roles.get("target")
     if target is not None and not isinstance(target, str):
         raise InputError(f"{p}: roles.target must be one column name")
@@ -278,7 +302,8 @@ def read_schema_file(path: str | Path) -> SchemaFile:
         path=str(p),
         kinds=kinds,
         quasi_identifiers=_str_list(roles["quasi_identifiers"], "roles.quasi_identifiers", str(p))
-        if "quasi_identifiers" in roles else None,
+        if "quasi_identifiers" in roles
+        else None,
         sensitive=_str_list(roles["sensitive"], "roles.sensitive", str(p)) if "sensitive" in roles else None,
         target=target,
         na_values=_str_list(raw["na_values"], "na_values", str(p)) if "na_values" in raw else None,
@@ -291,7 +316,7 @@ def detect_datetime_format(values: pd.Series) -> str | None:
     if sample.empty:
         return None
     for pattern, fmt in DATETIME_LAYOUTS.values():
-        if bool(sample.str.match(pattern).all()):
+        if all(pattern.match(v) for v in sample.unique()):
             parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
             if not parsed.isna().any():
                 return fmt

@@ -14,6 +14,7 @@ import csv
 import gzip
 import hashlib
 import io
+import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ def _detect_sep(header: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_table(path: str | Path, options: ReadOptions = ReadOptions()) -> tuple[pd.DataFrame, str]:
+def read_table(path: str | os.PathLike[str], options: ReadOptions = ReadOptions()) -> tuple[pd.DataFrame, str]:
     """Read one table; CSV columns come back as text (NaN for missing), Parquet keeps its types.
 
     Returns the raw frame and the detected format. Raises :class:`InputError` for unreadable files.
@@ -179,9 +180,7 @@ def read_table(path: str | Path, options: ReadOptions = ReadOptions()) -> tuple[
             except pd.errors.EmptyDataError:
                 raise InputError(f"{p}: the file is empty (no header row)") from None
     except UnicodeDecodeError:
-        raise InputError(
-            f"{p}: the file is not valid {options.encoding} text; pass --encoding (e.g. cp1252)"
-        ) from None
+        raise InputError(f"{p}: the file is not valid {options.encoding} text; pass --encoding (e.g. cp1252)") from None
     except (gzip.BadGzipFile, EOFError, zlib.error):
         raise InputError(f"{p}: not a readable gzip file (damaged or truncated)") from None
     except PermissionError:
@@ -262,17 +261,16 @@ def _infer_column(name: str, s: pd.Series, decimal_comma: bool) -> tuple[Column 
     return Column(name, "categorical"), None
 
 
-def _coerce(
-    s: pd.Series, col: Column, decimal_comma: bool
-) -> tuple[pd.Series, str | None]:
+def _coerce(s: pd.Series, col: Column, decimal_comma: bool) -> tuple[pd.Series, str | None]:
     """Convert a raw column to the schema's kind; returns (typed, problem)."""
     if col.kind == "numeric":
         if pd.api.types.is_datetime64_any_dtype(s):
             return s, f"column {col.name!r} holds dates but is numeric in the schema"
         out, bad = _parse_numbers(s, decimal_comma)
         if bad:
-            return out, (f"column {col.name!r}: {bad} of {int(s.notna().sum())} values are not numbers "
-                         "(the column is numeric)")
+            return out, (
+                f"column {col.name!r}: {bad} of {int(s.notna().sum())} values are not numbers (the column is numeric)"
+            )
         return out, None
     if col.kind == "datetime":
         if pd.api.types.is_datetime64_any_dtype(s):
@@ -300,8 +298,9 @@ def _build_schema(
     declared = dict(schema_file.kinds) if schema_file else {}
     for name in declared:
         if name not in train_raw.columns:
-            problems.append(f"{schema_file.path if schema_file else ''}: column {name!r} "
-                            f"is declared but not in {train_label}")
+            problems.append(
+                f"{schema_file.path if schema_file else ''}: column {name!r} is declared but not in {train_label}"
+            )
     columns: list[Column] = []
     excluded: list[str] = []
     for name in train_raw.columns:
@@ -402,14 +401,20 @@ def _assemble(
     schema = schema.with_roles(quasi_identifiers=qi, sensitive=sens, target=tgt, origin=origin)
     if "quasi_identifiers" in schema.guessed:
         if schema.quasi_identifiers:
-            warnings.append("quasi-identifiers were guessed from column names ("
-                            + ", ".join(schema.quasi_identifiers) + "); pass --qi to set them")
+            warnings.append(
+                "quasi-identifiers were guessed from column names ("
+                + ", ".join(schema.quasi_identifiers)
+                + "); pass --qi to set them"
+            )
         else:
-            warnings.append("no quasi-identifiers given and none recognised from column names; "
-                            "pass --qi to run the linkability and inference attacks")
+            warnings.append(
+                "no quasi-identifiers given and none recognised from column names; "
+                "pass --qi to run the linkability and inference attacks"
+            )
     if "sensitive" in schema.guessed and schema.sensitive:
-        warnings.append("sensitive columns were guessed (" + ", ".join(schema.sensitive)
-                        + "); pass --sensitive to set them")
+        warnings.append(
+            "sensitive columns were guessed (" + ", ".join(schema.sensitive) + "); pass --sensitive to set them"
+        )
     cols = schema.names
     return AuditData(
         train=typed["train"][cols],
@@ -422,11 +427,11 @@ def _assemble(
 
 
 def load(
-    train: str | Path,
-    holdout: str | Path,
-    synthetic: str | Path,
+    train: str | os.PathLike[str],
+    holdout: str | os.PathLike[str],
+    synthetic: str | os.PathLike[str],
     *,
-    schema_file: str | Path | None = None,
+    schema_file: str | os.PathLike[str] | None = None,
     quasi_identifiers: Sequence[str] | None = None,
     sensitive: Sequence[str] | None = None,
     target: str | None = None,
@@ -444,13 +449,14 @@ def load(
     """
     sf = read_schema_file(schema_file) if schema_file is not None else None
     if sf is not None and sf.na_values is not None and options.na_values == ReadOptions().na_values:
-        options = ReadOptions(sep=options.sep, decimal=options.decimal, na_values=sf.na_values,
-                              encoding=options.encoding)
+        options = ReadOptions(
+            sep=options.sep, decimal=options.decimal, na_values=sf.na_values, encoding=options.encoding
+        )
     raws: dict[str, tuple[pd.DataFrame, str]] = {}
     sources: dict[str, TableSource] = {}
     decimal_comma: dict[str, bool] = {}
     read_problems: list[str] = []
-    for role, path in zip(ROLES, (train, holdout, synthetic)):
+    for role, path in zip(ROLES, (train, holdout, synthetic), strict=True):
         try:
             df, fmt = read_table(path, options)
         except InputError as e:
@@ -461,8 +467,15 @@ def load(
         sources[role] = TableSource(role, str(path), _sha256(Path(path)), len(df), df.shape[1], fmt)
     if read_problems:
         raise InputError(read_problems)
-    return _assemble(raws, sources, schema_file=sf, quasi_identifiers=quasi_identifiers,
-                     sensitive=sensitive, target=target, decimal_comma=decimal_comma)
+    return _assemble(
+        raws,
+        sources,
+        schema_file=sf,
+        quasi_identifiers=quasi_identifiers,
+        sensitive=sensitive,
+        target=target,
+        decimal_comma=decimal_comma,
+    )
 
 
 def _frame_sha256(df: pd.DataFrame) -> str:
@@ -477,7 +490,7 @@ def from_frames(
     holdout: pd.DataFrame,
     synthetic: pd.DataFrame,
     *,
-    schema_file: str | Path | None = None,
+    schema_file: str | os.PathLike[str] | None = None,
     quasi_identifiers: Sequence[str] | None = None,
     sensitive: Sequence[str] | None = None,
     target: str | None = None,
@@ -486,13 +499,19 @@ def from_frames(
     sf = read_schema_file(schema_file) if schema_file is not None else None
     raws = {}
     sources = {}
-    for role, df in zip(ROLES, (train, holdout, synthetic)):
+    for role, df in zip(ROLES, (train, holdout, synthetic), strict=True):
         if not isinstance(df, pd.DataFrame):
             raise InputError(f"{role}: expected a pandas DataFrame, got {type(df).__name__}")
         df = df.reset_index(drop=True)
         df.columns = [str(c) for c in df.columns]
         raws[role] = (df, f"<{role} DataFrame>")
-        sources[role] = TableSource(role, f"<{role} DataFrame>", _frame_sha256(df), len(df), df.shape[1],
-                                    "dataframe")
-    return _assemble(raws, sources, schema_file=sf, quasi_identifiers=quasi_identifiers, sensitive=sensitive,
-                     target=target, decimal_comma=dict.fromkeys(ROLES, False))
+        sources[role] = TableSource(role, f"<{role} DataFrame>", _frame_sha256(df), len(df), df.shape[1], "dataframe")
+    return _assemble(
+        raws,
+        sources,
+        schema_file=sf,
+        quasi_identifiers=quasi_identifiers,
+        sensitive=sensitive,
+        target=target,
+        decimal_comma=dict.fromkeys(ROLES, False),
+    )

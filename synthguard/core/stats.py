@@ -6,6 +6,7 @@ Every risk synthguard reports carries an interval; the functions here compute th
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from scipy import stats as _st
 
@@ -59,9 +60,7 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     return low, high
 
 
-def clopper_pearson(
-    k: int, n: int, confidence: float = 0.95, *, alternative: str = "two-sided"
-) -> tuple[float, float]:
+def clopper_pearson(k: int, n: int, confidence: float = 0.95, *, alternative: str = "two-sided") -> tuple[float, float]:
     """Exact (Clopper-Pearson) interval for a binomial proportion.
 
     Parameters
@@ -97,9 +96,7 @@ def clopper_pearson(
     return low, high
 
 
-def newcombe_difference(
-    k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95
-) -> tuple[float, float, float]:
+def newcombe_difference(k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95) -> tuple[float, float, float]:
     """Difference of two independent proportions ``p1 - p2`` with Newcombe's hybrid score interval.
 
     Returns
@@ -121,9 +118,7 @@ def newcombe_difference(
     return d, max(-1.0, low), min(1.0, high)
 
 
-def bootstrap_interval(
-    replicates: np.ndarray, confidence: float = 0.95
-) -> tuple[float, float]:
+def bootstrap_interval(replicates: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
     """Percentile interval from bootstrap replicates (NaNs ignored).
 
     References
@@ -137,7 +132,6 @@ def bootstrap_interval(
     alpha = (1.0 - confidence) / 2.0
     lo, hi = np.quantile(reps, [alpha, 1.0 - alpha])
     return float(lo), float(hi)
-
 
 
 def newcombe_paired_difference(

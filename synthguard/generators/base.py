@@ -34,6 +34,7 @@ def get_generator(name: str, *, seed: int = 0, **params: Any) -> Generator:
     if name not in BUILTIN:
         raise InputError(f"unknown generator {name!r}: use one of {', '.join(sorted(BUILTIN))}")
     try:
-        return BUILTIN[name](seed=seed, **params)  # type: ignore[no-any-return]
+        gen: Generator = BUILTIN[name](seed=seed, **params)
     except TypeError:
         raise InputError(f"generator {name!r} does not accept parameters {', '.join(sorted(params))}") from None
+    return gen

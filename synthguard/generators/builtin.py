@@ -78,8 +78,10 @@ class IndependentMarginals:
                 self._fitted[c] = ("numeric", _SmoothedMarginal(s, self._rng))
             else:
                 vc = s.astype(object).value_counts(dropna=False)
-                self._fitted[c] = ("categorical", (vc.index.to_numpy(dtype=object),
-                                                   (vc.to_numpy() / vc.sum()).astype(float)))
+                self._fitted[c] = (
+                    "categorical",
+                    (vc.index.to_numpy(dtype=object), (vc.to_numpy() / vc.sum()).astype(float)),
+                )
         return self
 
     def sample(self, n: int) -> pd.DataFrame:

@@ -7,6 +7,7 @@ multinomial bootstrap of both samples over the column's observed values.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -50,7 +51,7 @@ def _support_counts(tables: list[pd.Series], numeric: bool) -> list[np.ndarray]:
         return [np.bincount(np.searchsorted(support, v), minlength=len(support)).astype(float) for v in vals]
     keys = [t.astype(object).where(t.notna(), MISSING).astype(str) for t in tables]
     cats = pd.Index(pd.unique(pd.concat(keys, ignore_index=True)))
-    return [np.bincount(cats.get_indexer(k), minlength=len(cats)).astype(float) for k in keys]
+    return [np.bincount(cats.get_indexer(pd.Index(k)), minlength=len(cats)).astype(float) for k in keys]
 
 
 def _boot(stat: Any, a: np.ndarray, b: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -78,9 +79,7 @@ def _normal_interval(value: float, reps: np.ndarray, conf: float, n: int, n_boot
     return Estimate(value, lo, hi, conf, n, f"{metric}, normal interval with bootstrap SE ({n_boot} resamples)")
 
 
-def chart_bins(
-    real: pd.Series, tables: dict[str, pd.Series], numeric: bool, k: int
-) -> dict[str, Any]:
+def chart_bins(real: pd.Series, tables: dict[str, pd.Series], numeric: bool, k: int) -> dict[str, Any]:
     """Binned shares of each table for a chart, with small-cell suppression.
 
     Categories seen fewer than ``k`` times in real data, and categories real data never shows,
@@ -94,7 +93,7 @@ def chart_bins(
         inner = np.unique(np.quantile(real_v, np.linspace(0, 1, n_bins + 1)[1:-1])) if n_bins > 1 else []
         edges = np.concatenate([[-np.inf], inner, [np.inf]])
         labels = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in itertools.pairwise(edges):
             if np.isinf(lo) and np.isinf(hi):
                 labels.append("all values")
             elif np.isinf(lo):
@@ -138,8 +137,10 @@ class MarginalFidelity:
 
     id: ClassVar[str] = "fidelity.marginal"
     family: ClassVar[str] = "fidelity"
-    help: ClassVar[str] = ("Per column: 1 − total variation distance (categories) or 1 − KS "
-                           "(numbers) between synthetic and train, next to holdout vs train.")
+    help: ClassVar[str] = (
+        "Per column: 1 − total variation distance (categories) or 1 − KS "
+        "(numbers) between synthetic and train, next to holdout vs train."
+    )
     requires: ClassVar[frozenset[str]] = frozenset({"holdout"})
 
     def run(self, ctx: AuditContext) -> list[CheckResult]:
@@ -149,8 +150,7 @@ class MarginalFidelity:
         out = []
         for col in d.schema.columns:
             numeric = col.kind in ("numeric", "datetime")
-            tables = {"train": d.train[col.name], "holdout": d.holdout[col.name],
-                      "synthetic": d.synthetic[col.name]}
+            tables = {"train": d.train[col.name], "holdout": d.holdout[col.name], "synthetic": d.synthetic[col.name]}
             if numeric:
                 tables = {k: _as_numbers(v) for k, v in tables.items()}
             tr, ho, sy = tables["train"], tables["holdout"], tables["synthetic"]
@@ -168,11 +168,22 @@ class MarginalFidelity:
                 f"'{col.name}': {metric} between synthetic and train is {value:.3f}; two real samples "
                 f"(holdout vs train) give {ref:.3f}."
             )
-            out.append(CheckResult(
-                id=f"{self.id}[column={col.name}]", family=self.family, kind="fidelity", estimate=est,
-                baseline=base, summary=summary,
-                details={"column": col.name, "column_kind": col.kind, "metric": metric, "chart": chart,
-                         "missing_share": missing},
-                params={"n_bootstrap": n_boot},
-            ))
+            out.append(
+                CheckResult(
+                    id=f"{self.id}[column={col.name}]",
+                    family=self.family,
+                    kind="fidelity",
+                    estimate=est,
+                    baseline=base,
+                    summary=summary,
+                    details={
+                        "column": col.name,
+                        "column_kind": col.kind,
+                        "metric": metric,
+                        "chart": chart,
+                        "missing_share": missing,
+                    },
+                    params={"n_bootstrap": n_boot},
+                )
+            )
         return out

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 __all__ = ["bar_chart_svg", "figure_to_svg"]
 
 # text is kept as text (small files) and never parsed as TeX: labels come from data
-RC = {"svg.hashsalt": "synthguard", "svg.fonttype": "none", "text.parse_math": False}
+RC: Any = {"svg.hashsalt": "synthguard", "svg.fonttype": "none", "text.parse_math": False}
 COLOURS = {"train": "#1f5f8b", "holdout": "#8fb8d8", "synthetic": "#d9822b"}
 
 
@@ -24,7 +25,7 @@ def figure_to_svg(fig: matplotlib.figure.Figure) -> str:
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     svg = buf.getvalue()
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def bar_chart_svg(
@@ -43,7 +44,7 @@ def _bar_chart(title: str, labels: Sequence[str], shares: Mapping[str, Sequence[
     bar_h = 0.8 / max(len(names), 1)
     for i, name in enumerate(names):
         ys = [j + (i - (len(names) - 1) / 2) * bar_h for j in range(n)]
-        ax.barh(ys, shares[name], height=bar_h, label=name, color=COLOURS.get(name, None))
+        ax.barh(ys, shares[name], height=bar_h, label=name, color=COLOURS.get(name))
     ax.set_yticks(range(n))
     ax.set_yticklabels([str(x) for x in labels], fontsize=7)
     ax.invert_yaxis()

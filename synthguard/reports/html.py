@@ -24,7 +24,7 @@ FAMILY_TEXT: dict[str, tuple[str, str]] = {
     "singling_out": (
         "Singling out",
         "Can someone use the release to isolate one real person, i.e. write a description "
-        "(\"the only person with this value\") that fits exactly one record of the training data? "
+        '("the only person with this value") that fits exactly one record of the training data? '
         "Each risk is the attacker's success on training records in excess of their success on "
         "holdout records, which the generator never saw (WP29 Opinion 05/2014, criterion 1).",
     ),
@@ -48,14 +48,14 @@ FAMILY_TEXT: dict[str, tuple[str, str]] = {
         "Copies and closeness (overfitting diagnostics)",
         "How many released rows are copies of, or unusually close to, training records. These "
         "diagnostics catch gross memorisation; passing them does not prove privacy (Ganev & De "
-        "Cristofaro 2023; \"The DCR Delusion\", 2025): the attacks above are the evidence.",
+        'Cristofaro 2023; "The DCR Delusion", 2025): the attacks above are the evidence.',
     ),
     "fidelity": (
         "Fidelity",
         "Is the release statistically like the real data? Each number compares synthetic with "
         "train; the reference compares two real samples (holdout with train), which is as close "
         "as any release can be expected to get. Categories seen fewer than {k} times in the real "
-        "data are shown as \"(rare)\"; numbers are binned at quantiles of the real data.",
+        'data are shown as "(rare)"; numbers are binned at quantiles of the real data.',
     ),
     "utility": (
         "Utility",
@@ -128,12 +128,19 @@ def render_html(result: Mapping[str, Any], *, command: str | None = None) -> str
         members = [c for c in checks if c["family"] == fam]
         if members:
             title, intro = FAMILY_TEXT[fam]
-            families.append({"id": fam, "title": title, "intro": intro.replace("{k}", str(k)),
-                             "checks": members})
+            families.append({"id": fam, "title": title, "intro": intro.replace("{k}", str(k)), "checks": members})
     policy = result.get("policy") or {
-        "verdict": "incomplete", "name": "none", "title": "no policy", "rationale": "", "rules": [],
-        "broken_rules": [], "incomplete": ["no policy was applied"], "exit_code": 3, "counts": {},
-        "source": "", "required": [],
+        "verdict": "incomplete",
+        "name": "none",
+        "title": "no policy",
+        "rationale": "",
+        "rules": [],
+        "broken_rules": [],
+        "incomplete": ["no policy was applied"],
+        "exit_code": 3,
+        "counts": {},
+        "source": "",
+        "required": [],
     }
     template = env.get_template("report.html.j2")
     return template.render(

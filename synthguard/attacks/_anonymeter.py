@@ -18,6 +18,7 @@ from anonymeter.stats.confidence import EvaluationResults
 
 from synthguard.audit.results import Estimate
 from synthguard.audit.schema import Schema
+from synthguard.core.stats import wilson
 
 __all__ = ["anonymeter_view", "draw_targets", "risk_from_counts"]
 
@@ -99,20 +100,14 @@ def risk_from_counts(
         method="random-guess attacker success rate (Wilson)",
     )
 
-    def rate(r: Any, k: int, n: int) -> Mapping[str, Any]:
-        return {
-            "successes": int(k),
-            "attacks": int(n),
-            "rate": float(r.value),
-            "ci_low": max(0.0, float(r.value - r.error)),
-            "ci_high": min(1.0, float(r.value + r.error)),
-        }
+    def rate(k: int, n: int) -> Mapping[str, Any]:
+        lo, hi = wilson(int(k), int(n), confidence)
+        return {"successes": int(k), "attacks": int(n), "rate": k / n if n else 0.0, "ci_low": lo, "ci_high": hi}
 
-    assert res.control_rate is not None
     details = {
-        "attack": rate(res.attack_rate, n_success, n_attacks),
-        "control": rate(res.control_rate, n_control, n_c),
-        "baseline": rate(res.baseline_rate, n_baseline, n_b),
+        "attack": rate(n_success, n_attacks),
+        "control": rate(n_control, n_c),
+        "baseline": rate(n_baseline, n_b),
         "attack_beats_baseline": bool(res.attack_rate.value > res.baseline_rate.value),
     }
     return estimate, baseline, details

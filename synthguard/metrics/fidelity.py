@@ -111,7 +111,10 @@ def chart_bins(real: pd.Series, tables: dict[str, pd.Series], numeric: bool, k: 
             if any_missing:
                 counts = np.append(counts, float(t.isna().sum()))
             out["shares"][name] = (counts / max(len(t), 1)).round(6).tolist()
-        out["labels"] = labels
+        # bins no table reaches (e.g. below an atom at the minimum) only clutter the chart
+        shown = [i for i in range(len(labels)) if any(s[i] > 0 for s in out["shares"].values())]
+        out["labels"] = [labels[i] for i in shown]
+        out["shares"] = {n: [s[i] for i in shown] for n, s in out["shares"].items()}
         return out
     real_keys = real.astype(object).where(real.notna(), MISSING).astype(str)
     real_counts = real_keys.value_counts()

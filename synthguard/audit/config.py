@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "rare_k": 10,
     "n_bootstrap": 200,
     "n_jobs": -1,
+    "n_targets": 5000,
+    "delta": 1e-5,
 }
 _TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULTS.items()}
 
@@ -49,6 +51,8 @@ class Config:
             rare_k=int(self.values["rare_k"]),
             n_bootstrap=int(self.values["n_bootstrap"]),
             n_jobs=int(self.values["n_jobs"]),
+            n_targets=int(self.values["n_targets"]),
+            delta=float(self.values["delta"]),
         )
 
 
@@ -62,7 +66,9 @@ def _convert(key: str, value: Any, source: str) -> Any:
         raise InputError(f"{source}: setting {key!r} must be {want.__name__}") from None
     if key == "confidence" and not 0.5 <= out < 1:
         raise InputError(f"{source}: setting 'confidence' must be in [0.5, 1)")
-    if key in ("n_attacks", "n_bootstrap", "rare_k") and out < 1:
+    if key == "delta" and not 0 <= out < 0.1:
+        raise InputError(f"{source}: setting 'delta' must be in [0, 0.1)")
+    if key in ("n_attacks", "n_bootstrap", "rare_k", "n_targets") and out < 1:
         raise InputError(f"{source}: setting {key!r} must be at least 1")
     if key == "seed" and out < 0:
         raise InputError(f"{source}: setting 'seed' must be a non-negative integer")

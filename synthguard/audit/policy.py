@@ -49,7 +49,7 @@ class Rule:
     ``details.<key>`` for a number in the result's details.
     """
 
-    check: str
+    check: str  # glob pattern(s) on result ids, several separated by "|"
     field: str
     op: str
     threshold: float
@@ -108,7 +108,7 @@ def _parse(raw: Mapping[str, Any], source: str) -> Policy:
         where = f"{source}: rules[{i}]"
         try:
             rule = Rule(
-                check=str(r["check"]),
+                check="|".join(r["check"]) if isinstance(r["check"], list) else str(r["check"]),
                 field=str(r["field"]),
                 op=str(r["op"]),
                 threshold=float(r["threshold"]),
@@ -161,8 +161,8 @@ def load_policy(name_or_path: str) -> Policy:
     return _parse(raw, str(p))
 
 
-def _matches(rule_or_pattern: str, check_id: str) -> bool:
-    return fnmatch.fnmatchcase(check_id, rule_or_pattern)
+def _matches(patterns: str, check_id: str) -> bool:
+    return any(fnmatch.fnmatchcase(check_id, p) for p in patterns.split("|"))
 
 
 def evaluate(result: AuditResult, policy: Policy) -> AuditResult:

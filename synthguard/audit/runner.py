@@ -45,9 +45,13 @@ class Settings:
     rare_k: int = 10
     n_bootstrap: int = 200
     n_jobs: int = 1
+    n_targets: int = 5000
+    delta: float = 1e-5
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "n_targets": self.n_targets,
+            "delta": self.delta,
             "n_attacks": self.n_attacks,
             "confidence": self.confidence,
             "rare_k": self.rare_k,
@@ -68,10 +72,19 @@ class AuditContext:
     settings: Settings
     rng: np.random.Generator
     cache: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
 
     @property
     def schema(self):
         return self.data.schema
+
+    def shared_rng(self, name: str) -> np.random.Generator:
+        """A stream shared by the checks that use the same draw (e.g. membership targets).
+
+        Derived from the audit seed and ``name`` only, so every check asking for it gets the same
+        draw whichever ran first.
+        """
+        return np.random.default_rng(check_seed(self.seed, name))
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
         """Compute a shared value once per audit (encoded matrices, neighbour searches, ...)."""
@@ -108,6 +121,7 @@ def _load_builtin_checks() -> None:
         attribute,
         distance,
         linkage,
+        membership,
         singling_out,
     )
     from synthguard.metrics import fidelity  # noqa: F401
@@ -203,7 +217,7 @@ def run_audit(
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     for cls in selected:
         rng = np.random.default_rng(check_seed(seed, cls.id))
-        ctx = AuditContext(data=data, settings=settings, rng=rng, cache=cache)
+        ctx = AuditContext(data=data, settings=settings, rng=rng, cache=cache, seed=seed)
         progress.start(cls.id)
         t0 = time.perf_counter()
         try:

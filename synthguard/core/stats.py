@@ -11,10 +11,15 @@ import numpy as np
 from scipy import stats as _st
 
 __all__ = [
+    "advantage_split",
+    "auc_delong",
     "bootstrap_interval",
     "clopper_pearson",
+    "epsilon_lower_bound",
     "newcombe_difference",
     "newcombe_paired_difference",
+    "roc_points",
+    "tpr_at_fpr",
     "wilson",
 ]
 
@@ -167,3 +172,167 @@ def newcombe_paired_difference(
     low = diff - math.sqrt(max(dl, 0.0))
     high = diff + math.sqrt(max(du, 0.0))
     return diff, max(-1.0, low), min(1.0, high)
+
+
+# ----------------------------------------------------------------------------------------------
+# ROC analysis for membership attacks
+
+
+def _midranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties given their average rank."""
+    return np.asarray(_st.rankdata(x, method="average"), dtype=float)
+
+
+def auc_delong(pos: np.ndarray, neg: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """ROC AUC of scores (positives should score higher) with DeLong's interval.
+
+    Ties count one half. Returns ``(auc, low, high)``, the interval clipped to [0, 1].
+
+    References
+    ----------
+    E. R. DeLong, D. M. DeLong and D. L. Clarke-Pearson, "Comparing the areas under two or more
+    correlated receiver operating characteristic curves: a nonparametric approach", Biometrics 44
+    (1988) 837-845; X. Sun and W. Xu, "Fast implementation of DeLong's algorithm", IEEE Signal
+    Processing Letters 21 (2014) 1389-1393.
+    """
+    pos = np.asarray(pos, dtype=float)
+    neg = np.asarray(neg, dtype=float)
+    m, n = len(pos), len(neg)
+    if m == 0 or n == 0:
+        return float("nan"), 0.0, 1.0
+    tz = _midranks(np.concatenate([pos, neg]))
+    tx, ty = _midranks(pos), _midranks(neg)
+    auc = float((tz[:m].sum() - m * (m + 1) / 2.0) / (m * n))
+    v10 = (tz[:m] - tx) / n
+    v01 = 1.0 - (tz[m:] - ty) / m
+    var = (np.var(v10, ddof=1) / m if m > 1 else 0.0) + (np.var(v01, ddof=1) / n if n > 1 else 0.0)
+    z = float(_st.norm.ppf(0.5 + confidence / 2.0))
+    half = z * math.sqrt(max(var, 0.0))
+    return auc, max(0.0, auc - half), min(1.0, auc + half)
+
+
+def tpr_at_fpr(pos: np.ndarray, neg: np.ndarray, fpr: float, confidence: float = 0.95) -> dict[str, float]:
+    """True-positive rate at a false-positive rate of at most ``fpr``, with a Clopper-Pearson interval.
+
+    The threshold is the smallest that lets at most ``floor(fpr · n_neg)`` negatives score above
+    it (a member is predicted when its score is strictly above the threshold).
+    """
+    pos = np.asarray(pos, dtype=float)
+    neg = np.sort(np.asarray(neg, dtype=float))[::-1]
+    allowed = math.floor(fpr * len(neg) + 1e-9)
+    threshold = neg[allowed] if allowed < len(neg) else -np.inf
+    tp = int((pos > threshold).sum())
+    fp = int((neg > threshold).sum())
+    lo, hi = clopper_pearson(tp, len(pos), confidence)
+    return {
+        "fpr_target": fpr,
+        "tpr": tp / len(pos) if len(pos) else float("nan"),
+        "ci_low": lo,
+        "ci_high": hi,
+        "fpr": fp / len(neg) if len(neg) else float("nan"),
+        "true_positives": tp,
+        "false_positives": fp,
+    }
+
+
+def _eps_at(tp: int, fn: int, fp: int, tn: int, delta: float, confidence: float) -> float:
+    """Empirical ε lower bound at one threshold from one-sided Clopper-Pearson bounds."""
+    p, n = tp + fn, fp + tn
+    if p == 0 or n == 0:
+        return 0.0
+    tpr_lo = clopper_pearson(tp, p, confidence, alternative="greater")[0]
+    fpr_hi = clopper_pearson(fp, n, confidence, alternative="less")[1]
+    tnr_lo = clopper_pearson(tn, n, confidence, alternative="greater")[0]
+    fnr_hi = clopper_pearson(fn, p, confidence, alternative="less")[1]
+    best = 0.0
+    if tpr_lo - delta > 0 and fpr_hi > 0:
+        best = max(best, math.log((tpr_lo - delta) / fpr_hi))
+    if tnr_lo - delta > 0 and fnr_hi > 0:
+        best = max(best, math.log((tnr_lo - delta) / fnr_hi))
+    return best
+
+
+def _confusion(pos: np.ndarray, neg: np.ndarray, t: float) -> tuple[int, int, int, int]:
+    tp = int((pos > t).sum())
+    fp = int((neg > t).sum())
+    return tp, len(pos) - tp, fp, len(neg) - fp
+
+
+def epsilon_lower_bound(
+    pos_select: np.ndarray,
+    neg_select: np.ndarray,
+    pos_eval: np.ndarray,
+    neg_eval: np.ndarray,
+    *,
+    delta: float = 1e-5,
+    confidence: float = 0.95,
+    max_thresholds: int = 256,
+) -> dict[str, float]:
+    """Empirical lower bound on the ε of (ε, δ)-differential privacy implied by an attack.
+
+    The threshold is chosen on one split (``*_select``) to maximise the bound there, then the
+    bound is computed on the other split (``*_eval``):
+    ``ε_LB = max(0, ln((TPR_lo − δ)/FPR_hi), ln((TNR_lo − δ)/FNR_hi))`` with one-sided
+    Clopper-Pearson bounds at ``confidence``. A release from an (ε, δ)-DP generator cannot give an
+    ε_LB above ε, except with probability about ``1 − confidence``.
+
+    References
+    ----------
+    M. Jagielski, J. Ullman and A. Oprea, "Auditing differentially private machine learning: how
+    private is private SGD?", NeurIPS 2020; P. Kairouz, S. Oh and P. Viswanath, "The composition
+    theorem for differential privacy", ICML 2015 (the hypothesis-testing view of DP).
+    """
+    ps, ns = np.asarray(pos_select, float), np.asarray(neg_select, float)
+    pe, ne = np.asarray(pos_eval, float), np.asarray(neg_eval, float)
+    both = np.concatenate([ps, ns])
+    if both.size == 0 or pe.size == 0 or ne.size == 0:
+        return {"epsilon_lb": 0.0, "threshold_quantile": float("nan"), "delta": delta, "confidence": confidence}
+    cands = np.unique(both)
+    if len(cands) > max_thresholds:
+        cands = np.unique(np.quantile(both, np.linspace(0, 1, max_thresholds)))
+    best_t, best_val = cands[0], -1.0
+    for t in cands:
+        v = _eps_at(*_confusion(ps, ns, t), delta, confidence)
+        if v > best_val:
+            best_t, best_val = t, v
+    eps = _eps_at(*_confusion(pe, ne, best_t), delta, confidence)
+    q = float((both <= best_t).mean())
+    return {
+        "epsilon_lb": eps,
+        "threshold_quantile": q,
+        "delta": delta,
+        "confidence": confidence,
+        "epsilon_lb_selection_split": max(best_val, 0.0),
+    }
+
+
+def advantage_split(
+    pos_select: np.ndarray,
+    neg_select: np.ndarray,
+    pos_eval: np.ndarray,
+    neg_eval: np.ndarray,
+    confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """Membership advantage TPR − FPR at the threshold that maximises it on the selection split,
+    measured on the evaluation split, with Newcombe's interval (Yeom et al., CSF 2018)."""
+    ps, ns = np.asarray(pos_select, float), np.asarray(neg_select, float)
+    pe, ne = np.asarray(pos_eval, float), np.asarray(neg_eval, float)
+    if min(ps.size, ns.size, pe.size, ne.size) == 0:
+        return 0.0, -1.0, 1.0
+    cands = np.unique(np.concatenate([ps, ns]))
+    if len(cands) > 1024:
+        cands = np.unique(np.quantile(cands, np.linspace(0, 1, 1024)))
+    gains = [(ps > t).mean() - (ns > t).mean() for t in cands]
+    t = cands[int(np.argmax(gains))]
+    return newcombe_difference(int((pe > t).sum()), len(pe), int((ne > t).sum()), len(ne), confidence)
+
+
+def roc_points(pos: np.ndarray, neg: np.ndarray, n_points: int = 60) -> dict[str, list[float]]:
+    """The ROC curve at log-spaced false-positive rates (for charts; aggregates only)."""
+    from sklearn.metrics import roc_curve
+
+    y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
+    fpr, tpr, _ = roc_curve(y, np.concatenate([pos, neg]))
+    floor = max(1.0 / max(len(neg), 1), 1e-4)
+    grid = np.unique(np.concatenate([np.geomspace(floor, 1.0, n_points), [0.0]]))
+    return {"fpr": grid.round(6).tolist(), "tpr": np.interp(grid, fpr, tpr).round(6).tolist()}

@@ -55,3 +55,31 @@ def _bar_chart(title: str, labels: Sequence[str], shares: Mapping[str, Sequence[
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return figure_to_svg(fig)
+
+
+def roc_chart_svg(curves: Mapping[str, Mapping[str, Sequence[float]]], *, title: str = "ROC") -> str:
+    """ROC curves with a log-scaled false-positive axis (the low-FPR regime is where leaks show)."""
+    with matplotlib.rc_context(RC):
+        fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
+        for ax, log in zip(axes, (False, True), strict=True):
+            for name, c in curves.items():
+                fpr = [max(f, 1e-4) if log else f for f in c["fpr"]]
+                ax.plot(fpr, c["tpr"], label=name, linewidth=1.4)
+            lo = 1e-4 if log else 0.0
+            ax.plot([lo, 1], [lo, 1], linestyle="--", color="#999999", linewidth=1, label="chance")
+            if log:
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlim(1e-3, 1)
+                ax.set_ylim(1e-3, 1)
+                ax.set_title(f"{title} (log scale: low false-positive rates)", fontsize=9)
+            else:
+                ax.set_title(title, fontsize=9)
+            ax.set_xlabel("false-positive rate (non-members flagged)", fontsize=8)
+            ax.set_ylabel("true-positive rate (members found)", fontsize=8)
+            ax.tick_params(labelsize=7)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        axes[0].legend(fontsize=7, frameon=False, loc="lower right")
+        fig.tight_layout()
+        return figure_to_svg(fig)

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from synthguard.reports.charts import bar_chart_svg
+from synthguard.reports.charts import bar_chart_svg, roc_chart_svg
 
 __all__ = ["FAMILY_TEXT", "render_html"]
 
@@ -114,6 +114,17 @@ def _charts(checks: list[Mapping[str, Any]]) -> dict[str, Markup]:
         if c["family"] == "fidelity" and chart and chart.get("labels"):
             svg = bar_chart_svg(str(c["details"].get("column", c["id"])), chart["labels"], chart["shares"])
             out[c["id"]] = Markup(svg)  # matplotlib escapes the text it writes into SVG
+    curves = {
+        c["details"]["attack"]: c["details"]["roc"]
+        for c in checks
+        if c["family"] == "membership"
+        and c["id"] != "membership.best"
+        and c.get("estimate")
+        and "roc" in c.get("details", {})
+        and c["id"] != "membership.outliers"
+    }
+    if curves:
+        out["membership.roc"] = Markup(roc_chart_svg(curves, title="Membership attacks, all targets"))
     return out
 
 

@@ -15,7 +15,7 @@ from synthguard.audit.tables import from_frames
 from synthguard.generators.base import get_generator
 from tests.helpers import ROLES
 
-RISK_FAMILIES = ("singling_out", "linkage", "attribute", "distance")
+RISK_FAMILIES = ("singling_out", "linkage", "attribute")
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +45,14 @@ def test_copy_of_train_reads_as_maximal_risk_and_fails(copy_result):
 def test_independent_population_sample_reads_as_no_risk_and_passes(fresh_result):
     r = fresh_result
     risks = [c for c in r.checks if c.family in RISK_FAMILIES]
-    assert len(risks) == 4
+    assert len(risks) == 3
+    exact = r.check("distance.exact_match")
+    assert exact.details["excess_ci_low"] <= 0.0 <= exact.details["excess_ci_high"]
     for c in risks:
-        if c.id == "distance.exact_match":
-            assert c.details["excess_ci_low"] <= 0.0 <= c.details["excess_ci_high"]
-        else:
-            assert c.estimate.covers(0.0), (c.id, c.estimate)
+        assert c.estimate.covers(0.0), (c.id, c.estimate)
+    for c in r.by_family("membership"):
+        assert c.estimate.covers(c.baseline.value), (c.id, c.estimate)
+    assert r.check("distance.dcr_share").estimate.covers(0.5)
     assert r.policy["verdict"] == "pass" and r.policy["exit_code"] == 0
 
 

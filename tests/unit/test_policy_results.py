@@ -34,6 +34,8 @@ GOOD = [
     risk("linkage.linkability", "linkage", 0.0, 0.0, 0.01),
     risk("attribute.inference[secret=x]", "attribute", 0.01, 0.0, 0.05),
     risk("distance.exact_match", "distance", 0.0, 0.0, 0.001, excess=0.0, excess_ci_high=0.001),
+    risk("membership.best", "membership", 0.5, 0.48, 0.52),
+    risk("membership.outliers", "membership", 0.01, 0.001, 0.03),
 ]
 
 
@@ -56,16 +58,17 @@ def test_a_broken_fail_rule_fails_and_names_the_rule():
 
 def test_wide_interval_with_low_point_estimate_fails_as_inconclusive():
     wide = risk("attribute.inference[secret=x]", "attribute", 0.01, 0.0, 0.2)
-    out = evaluate(result(*GOOD[:2], wide, GOOD[3]), load_policy("open"))
+    checks = [wide if c.id.startswith("attribute.") else c for c in GOOD]
+    out = evaluate(result(*checks), load_policy("open"))
     assert out.policy["verdict"] == "fail"
     assert "inconclusive" in out.policy["broken_rules"][0]["note"]
     # the same result passes the internal policy, which judges point estimates
-    assert evaluate(result(*GOOD[:2], wide, GOOD[3]), load_policy("internal")).policy["verdict"] == "pass"
+    assert evaluate(result(*checks), load_policy("internal")).policy["verdict"] == "pass"
 
 
 def test_errored_check_makes_the_audit_incomplete_never_pass():
     errored = risk("linkage.linkability", "linkage", 0, 0, 0, status="error")
-    out = evaluate(result(GOOD[0], errored, *GOOD[2:]), load_policy("open"))
+    out = evaluate(result(*[errored if c.id == errored.id else c for c in GOOD]), load_policy("open"))
     assert out.policy["verdict"] == "incomplete" and out.policy["exit_code"] == 3
 
 
@@ -73,7 +76,7 @@ def test_missing_or_skipped_required_check_is_incomplete():
     out = evaluate(result(*GOOD[:3]), load_policy("open"))
     assert out.policy["verdict"] == "incomplete"
     skipped = risk("linkage.linkability", "linkage", 0, 0, 0, status="skipped")
-    out = evaluate(result(GOOD[0], skipped, *GOOD[2:]), load_policy("open"))
+    out = evaluate(result(*[skipped if c.id == skipped.id else c for c in GOOD]), load_policy("open"))
     assert out.policy["verdict"] == "incomplete"
 
 
@@ -85,7 +88,7 @@ def test_fail_takes_precedence_over_incomplete():
 
 def test_policy_matching_nothing_is_incomplete(tmp_path):
     f = tmp_path / "p.toml"
-    f.write_text('name = "custom"\n[[rules]]\ncheck = "membership.*"\nfield = "ci_high"\nop = "<"\nthreshold = 0.6\n')
+    f.write_text('name = "custom"\n[[rules]]\ncheck = "utility.*"\nfield = "ci_high"\nop = "<"\nthreshold = 0.6\n')
     out = evaluate(result(*GOOD), load_policy(str(f)))
     assert out.policy["verdict"] == "incomplete"
     assert all(c.status == "info" for c in out.checks)
@@ -93,7 +96,7 @@ def test_policy_matching_nothing_is_incomplete(tmp_path):
 
 def test_missing_field_in_a_result_breaks_the_rule():
     r = risk("distance.exact_match", "distance", 0.0, 0.0, 0.001)  # no excess details
-    out = evaluate(result(*GOOD[:3], r), load_policy("open"))
+    out = evaluate(result(*[r if c.id == r.id else c for c in GOOD]), load_policy("open"))
     assert out.check("distance.exact_match").status == "fail"
 
 

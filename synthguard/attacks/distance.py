@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthguard.attacks._anonymeter import equal_size
 from synthguard.audit.results import CheckResult, Estimate
 from synthguard.audit.runner import AuditContext, CheckSkipped, register
 from synthguard.core.encoding import encoded
@@ -42,7 +41,8 @@ class ExactMatch:
         syn_h = row_hashes(ctx.data.synthetic)
         train_full_h = row_hashes(ctx.data.train)
         # equal-sized real references, so that chance matches are comparable
-        train_eq, hold_eq = equal_size(ctx.data.train, ctx.data.holdout, ctx.rng)
+        ref = _equal_references(ctx)
+        train_eq, hold_eq = ctx.data.train.iloc[ref.train], ctx.data.holdout.iloc[ref.holdout]
         in_train = np.isin(syn_h, row_hashes(train_eq))
         in_hold = np.isin(syn_h, row_hashes(hold_eq))
         in_full = np.isin(syn_h, train_full_h)

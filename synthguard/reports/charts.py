@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 __all__ = ["bar_chart_svg", "figure_to_svg"]
 
@@ -70,6 +71,10 @@ def roc_chart_svg(curves: Mapping[str, Mapping[str, Sequence[float]]], *, title:
             if log:
                 ax.set_xscale("log")
                 ax.set_yscale("log")
+                # plain labels: TeX parsing is off (labels elsewhere come from data)
+                for axis in (ax.xaxis, ax.yaxis):
+                    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+                    axis.set_minor_formatter(NullFormatter())
                 ax.set_xlim(1e-3, 1)
                 ax.set_ylim(1e-3, 1)
                 ax.set_title(f"{title} (log scale: low false-positive rates)", fontsize=9)

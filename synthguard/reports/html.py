@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from synthguard.reports.charts import bar_chart_svg, roc_chart_svg
+from synthguard.reports.figures import CHART_BUILDERS
 
 __all__ = ["FAMILY_TEXT", "render_html"]
 
@@ -108,23 +108,10 @@ def _environment() -> jinja2.Environment:
 
 
 def _charts(checks: list[Mapping[str, Any]]) -> dict[str, Markup]:
-    out = {}
-    for c in checks:
-        chart = c.get("details", {}).get("chart")
-        if c["family"] == "fidelity" and chart and chart.get("labels"):
-            svg = bar_chart_svg(str(c["details"].get("column", c["id"])), chart["labels"], chart["shares"])
-            out[c["id"]] = Markup(svg)  # matplotlib escapes the text it writes into SVG
-    curves = {
-        c["details"]["attack"]: c["details"]["roc"]
-        for c in checks
-        if c["family"] == "membership"
-        and c["id"] != "membership.best"
-        and c.get("estimate")
-        and "roc" in c.get("details", {})
-        and c["id"] != "membership.outliers"
-    }
-    if curves:
-        out["membership.roc"] = Markup(roc_chart_svg(curves, title="Membership attacks, all targets"))
+    """Every chart of the report, keyed by check id (or a section key such as ``membership.roc``)."""
+    out: dict[str, Markup] = {}
+    for build in CHART_BUILDERS:
+        out.update(build(checks))
     return out
 
 

@@ -124,7 +124,7 @@ def _load_builtin_checks() -> None:
         membership,
         singling_out,
     )
-    from synthguard.metrics import fidelity  # noqa: F401
+    from synthguard.metrics import fidelity, utility  # noqa: F401
 
 
 def select_checks(patterns: Sequence[str] | None = None) -> list[type[Check]]:

@@ -28,11 +28,16 @@ else:  # pragma: no cover
 
 __all__ = [
     "COLUMN_KINDS",
+    "CONSTRAINT_OPS",
     "Column",
+    "Condition",
+    "Constraint",
     "Schema",
     "SchemaFile",
+    "check_constraints",
     "guess_quasi_identifiers",
     "guess_sensitive",
+    "parse_constraint",
     "read_schema_file",
 ]
 
@@ -151,6 +156,7 @@ class Schema:
     sensitive: tuple[str, ...] = ()
     target: str | None = None
     guessed: frozenset[str] = field(default_factory=frozenset)  # which roles were guessed
+    constraints: tuple[Constraint, ...] = ()  # rules declared in the schema file
 
     @property
     def names(self) -> list[str]:
@@ -178,6 +184,7 @@ class Schema:
                 "target": self.target,
             },
             "guessed_roles": sorted(self.guessed),
+            **({"constraints": [c.text for c in self.constraints]} if self.constraints else {}),
         }
 
     def with_roles(
@@ -235,6 +242,7 @@ class SchemaFile:
     sensitive: tuple[str, ...] | None = None
     target: str | None = None
     na_values: tuple[str, ...] | None = None
+    constraints: tuple[Constraint, ...] = ()
 
 
 def _str_list(value: Any, where: str, path: str) -> tuple[str, ...]:
@@ -243,6 +251,172 @@ def _str_list(value: Any, where: str, path: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise InputError(f"{path}: {where} must be a list of column names")
+
+
+CONSTRAINT_OPS = ("==", "!=", "<=", ">=", "<", ">")
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<arrow>->)
+      | (?P<op>==|!=|<=|>=|<|>)
+      | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.])
+      | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<quoted_name>`[^`]+`)
+      | (?P<name>[^\W\d][\w.\-]*)
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``column op value``: one comparison of a constraint (``value`` a number or a text)."""
+
+    column: str
+    op: str
+    value: float | str
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A rule every row must satisfy: when all ``premise`` conditions hold, all ``conclusion`` ones must.
+
+    An empty premise means the conclusion must hold on every row.
+    """
+
+    text: str
+    premise: tuple[Condition, ...]
+    conclusion: tuple[Condition, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(dict.fromkeys(c.column for c in (*self.premise, *self.conclusion)))
+
+
+def _unquote(s: str) -> str:
+    return re.sub(r"\\(.)", r"\1", s[1:-1])
+
+
+def parse_constraint(text: str) -> Constraint:
+    """Parse one rule of the mini-language (see :func:`read_schema_file`); no ``eval``.
+
+    Raises
+    ------
+    ValueError
+        With a message that names the problem and column names, never a value.
+    """
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ValueError(f"cannot read the rule at character {pos + 1}")
+        kind = m.lastgroup or ""
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    if not tokens:
+        raise ValueError("the rule is empty")
+    arrows = [i for i, (k, _) in enumerate(tokens) if k == "arrow"]
+    if len(arrows) > 1:
+        raise ValueError("a rule has at most one '->'")
+    if arrows:
+        sides = [tokens[: arrows[0]], tokens[arrows[0] + 1 :]]
+        if not sides[0]:
+            raise ValueError("nothing before '->'; write the condition, or drop '->' for a rule on every row")
+    else:
+        sides = [[], tokens]
+    parsed: list[tuple[Condition, ...]] = []
+    for side in sides:
+        conds: list[Condition] = []
+        i = 0
+        if not side and arrows:
+            raise ValueError("nothing after '->'")
+        while i < len(side):
+            if conds:
+                if side[i][0] != "name" or side[i][1].lower() != "and":
+                    raise ValueError("conditions must be joined with 'and'")
+                i += 1
+            if i + 3 > len(side):
+                raise ValueError("expected '<column> <operator> <value>'")
+            (k_col, col), (k_op, op), (k_val, val) = side[i : i + 3]
+            if k_col not in ("name", "quoted_name"):
+                raise ValueError("expected a column name (use `backquotes` for names with spaces)")
+            name = col[1:-1] if k_col == "quoted_name" else col
+            if k_op != "op":
+                raise ValueError(f"expected one of {' '.join(CONSTRAINT_OPS)} after column {name!r}")
+            if k_val == "number":
+                value: float | str = float(val)
+            elif k_val == "string":
+                value = _unquote(val)
+            else:
+                raise ValueError(f"the value compared with column {name!r} must be a number or a quoted text")
+            conds.append(Condition(name, op, value))
+            i += 3
+        parsed.append(tuple(conds))
+    return Constraint(text=text, premise=parsed[0], conclusion=parsed[1])
+
+
+def _parse_constraints(raw: Any, path: str) -> tuple[Constraint, ...]:
+    if not isinstance(raw, list):
+        raise InputError(f"{path}: constraints must be a list of rules")
+    out: list[Constraint] = []
+    problems: list[str] = []
+    for i, item in enumerate(raw, start=1):
+        text = item.get("rule") if isinstance(item, dict) else item
+        if isinstance(item, dict) and set(item) - {"rule", "name"}:
+            problems.append(f"{path}: constraint {i}: unknown key(s) {', '.join(sorted(set(item) - {'rule', 'name'}))}")
+            continue
+        if not isinstance(text, str):
+            problems.append(f"{path}: constraint {i} must be a text such as 'age < 15 -> marital == \"Never-married\"'")
+            continue
+        try:
+            out.append(parse_constraint(text))
+        except ValueError as e:
+            problems.append(f"{path}: constraint {i}: {e}")
+    if problems:
+        raise InputError(problems)
+    return tuple(out)
+
+
+def check_constraints(constraints: Sequence[Constraint], schema: Schema, path: str) -> tuple[Constraint, ...]:
+    """Check the constraints' columns and values against the schema; returns them unchanged.
+
+    Raises
+    ------
+    InputError
+        Naming the schema file, the rule number and the problem (never a value from the data).
+    """
+    problems: list[str] = []
+    known = set(schema.names)
+    for i, rule in enumerate(constraints, start=1):
+        for cond in (*rule.premise, *rule.conclusion):
+            where = f"{path}: constraint {i}"
+            if cond.column in schema.excluded:
+                problems.append(f"{where}: column {cond.column!r} is an identifier-like column and is excluded")
+                continue
+            if cond.column not in known:
+                problems.append(f"{where}: column {cond.column!r} is not in the data")
+                continue
+            kind = schema.kind(cond.column)
+            if kind == "numeric" and not isinstance(cond.value, float):
+                problems.append(f"{where}: numeric column {cond.column!r} is compared with a quoted text")
+            elif kind == "categorical" and not isinstance(cond.value, str):
+                problems.append(f"{where}: categorical column {cond.column!r} is compared with a number; quote it")
+            elif kind == "categorical" and cond.op not in ("==", "!="):
+                problems.append(f"{where}: categorical column {cond.column!r} can only be compared with == or !=")
+            elif kind == "datetime":
+                try:
+                    if not isinstance(cond.value, str):
+                        raise ValueError
+                    pd.Timestamp(cond.value)
+                except ValueError:
+                    problems.append(f"{where}: date column {cond.column!r} must be compared with a quoted date")
+    if problems:
+        raise InputError(problems)
+    return tuple(constraints)
 
 
 def read_schema_file(path: str | os.PathLike[str]) -> SchemaFile:
@@ -261,6 +435,28 @@ def read_schema_file(path: str | os.PathLike[str]) -> SchemaFile:
         target = "readmitted"
 
         na_values = ["", "NA"]   # optional; markers of a missing value in CSV files
+
+        constraints = [          # optional; rules every row must satisfy (checked in synthetic data)
+            'age < 15 -> marital_status == "Never-married"',
+            'pregnant == "yes" -> sex == "F"',
+            'systolic_bp > 0',
+        ]
+
+    Constraints (``fidelity.validity`` reports the share of synthetic rows that break each one,
+    next to the share of real rows that do) are written in a small language, parsed without
+    ``eval``::
+
+        <column> <op> <value> [and <column> <op> <value> ...] -> <column> <op> <value> [and ...]
+
+    The part before ``->`` is the premise, the part after it what must then hold; a rule without
+    ``->`` must hold on every row. ``<op>`` is one of ``== != < <= > >=``; ``<value>`` is a number
+    (``15``, ``-2.5``, ``1e3``) or a quoted text (``"Never-married"`` or ``'F'``, with ``\\"`` for a
+    quote). Column names with spaces or operators go in backquotes (`` `native country` ``).
+    Categorical columns compare with quoted texts using ``==``/``!=`` only; numeric columns with
+    numbers; date columns with quoted dates. A row with a missing value in a column of the rule is
+    not checked. Each rule may also be given as a table, ``[[constraints]]`` with ``rule = "..."``
+    (and an optional ``name``). Bad syntax or unknown columns stop the audit with an error naming
+    the schema file and the rule's number.
     """
     p = Path(path)
     try:
@@ -271,10 +467,11 @@ def read_schema_file(path: str | os.PathLike[str]) -> SchemaFile:
         raise InputError(f"{p}: schema file cannot be read ({type(e).__name__})") from None
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{p}: not valid TOML ({e})") from None
-    unknown = set(raw) - {"columns", "roles", "na_values"}
+    unknown = set(raw) - {"columns", "roles", "na_values", "constraints"}
     if unknown:
         raise InputError(
-            f"{p}: unknown section(s) {', '.join(sorted(unknown))}; expected [columns], [roles] and na_values"
+            f"{p}: unknown section(s) {', '.join(sorted(unknown))}; expected [columns], [roles], na_values "
+            "and constraints"
         )
     kinds: dict[str, str] = {}
     cols = raw.get("columns", {})
@@ -307,6 +504,7 @@ def read_schema_file(path: str | os.PathLike[str]) -> SchemaFile:
         sensitive=_str_list(roles["sensitive"], "roles.sensitive", str(p)) if "sensitive" in roles else None,
         target=target,
         na_values=_str_list(raw["na_values"], "na_values", str(p)) if "na_values" in raw else None,
+        constraints=_parse_constraints(raw["constraints"], str(p)) if "constraints" in raw else (),
     )
 
 

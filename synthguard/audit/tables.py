@@ -17,7 +17,7 @@ import io
 import os
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from synthguard.audit.schema import (
     Column,
     Schema,
     SchemaFile,
+    check_constraints,
     detect_datetime_format,
     is_identifier_like,
     read_schema_file,
@@ -399,6 +400,8 @@ def _assemble(
         sens = sens if sens is not None else schema_file.sensitive
         tgt = tgt if tgt is not None else schema_file.target
     schema = schema.with_roles(quasi_identifiers=qi, sensitive=sens, target=tgt, origin=origin)
+    if schema_file is not None and schema_file.constraints:
+        schema = replace(schema, constraints=check_constraints(schema_file.constraints, schema, schema_file.path))
     if "quasi_identifiers" in schema.guessed:
         if schema.quasi_identifiers:
             warnings.append(

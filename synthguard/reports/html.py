@@ -54,14 +54,17 @@ FAMILY_TEXT: dict[str, tuple[str, str]] = {
         "Fidelity",
         "Is the release statistically like the real data? Each number compares synthetic with "
         "train; the reference compares two real samples (holdout with train), which is as close "
-        "as any release can be expected to get. Categories seen fewer than {k} times in the real "
-        'data are shown as "(rare)"; numbers are binned at quantiles of the real data.',
+        "as any release can be expected to get. Columns one by one, pairs of columns, triples, a "
+        "classifier that tries to tell the tables apart, and values the real data never shows. "
+        'Categories seen fewer than {k} times in the real data are shown as "(rare)"; numbers are '
+        "binned at quantiles of the real data.",
     ),
     "utility": (
         "Utility",
-        "Do models trained on the release work on real data? Good scores are technical validation "
-        "only: a model developed on synthetic data still needs clinical validation on real "
-        "patients before use.",
+        "Do models trained on the release work on real data? Models are trained on the synthetic "
+        "data and, for reference, on the real training data, and both are scored on the holdout; "
+        "the same for column importances, per-group performance, a regression analysis and a model "
+        "that starts on synthetic and finishes on real data.",
     ),
 }
 

@@ -97,7 +97,8 @@ def audit(
     policy : str, optional
         ``open`` (default), ``controlled``, ``internal`` or a policy TOML file.
     n_attacks : int, optional
-        Attack targets per anonymeter attack (default 2000, capped by the table sizes).
+        Targets (or predicates) per singling-out, linkability and inference attack (default 5000,
+        capped by the table sizes).
     checks : sequence of str, optional
         Glob patterns of check ids to run (default: all).
     settings : mapping, optional

@@ -142,7 +142,12 @@ def main() -> None:
     "Use --na-values '?' for the anonymeter Adult files.",
 )
 @click.option("--encoding", default="utf-8-sig", show_default=True, help="Text encoding of CSV files.")
-@click.option("--n-attacks", type=int, default=None, help="Targets per attack (default 2000).")
+@click.option(
+    "--n-attacks",
+    type=int,
+    default=None,
+    help="Targets or predicates per attack (default 5000, capped by the table sizes).",
+)
 @click.option(
     "--checks",
     "checks",

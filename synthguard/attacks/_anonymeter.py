@@ -111,3 +111,19 @@ def risk_from_counts(
         "attack_beats_baseline": bool(res.attack_rate.value > res.baseline_rate.value),
     }
     return estimate, baseline, details
+
+
+def nearest_synthetic(
+    targets: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str], schema: Schema, k: int
+) -> np.ndarray:
+    """Indices of the ``k`` synthetic rows closest to each target on ``columns`` (anonymeter's distance).
+
+    Scaled and encoded per call as anonymeter does (numeric ranges over the release and the
+    targets); searched with synthguard's compiled Gower search, ties by row index.
+    """
+    from synthguard.core.gower import gower_knn, gower_tables
+
+    numeric = [c for c in columns if schema.kind(c) in ("numeric", "datetime")]
+    categorical = [c for c in columns if c not in numeric]
+    _, idx = gower_knn(gower_tables(targets, synthetic, numeric, categorical), k)
+    return idx

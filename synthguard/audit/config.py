@@ -25,13 +25,19 @@ __all__ = ["DEFAULTS", "Config", "load"]
 DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "policy": "open",
-    "n_attacks": 2000,
+    "n_attacks": 5000,
     "confidence": 0.95,
     "rare_k": 10,
     "n_bootstrap": 200,
     "n_jobs": -1,
     "n_targets": 5000,
     "delta": 1e-5,
+    "singling_out_sizes": "equal",
+    "singling_out_columns": 3,
+    "singling_out_attempts": 200_000,
+    "link_columns": "",
+    "link_neighbors": 1,
+    "sweep_attacks": 1000,
 }
 _TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULTS.items()}
 
@@ -53,6 +59,12 @@ class Config:
             n_jobs=int(self.values["n_jobs"]),
             n_targets=int(self.values["n_targets"]),
             delta=float(self.values["delta"]),
+            singling_out_sizes=str(self.values["singling_out_sizes"]),
+            singling_out_columns=int(self.values["singling_out_columns"]),
+            singling_out_attempts=int(self.values["singling_out_attempts"]),
+            link_columns=str(self.values["link_columns"]),
+            link_neighbors=int(self.values["link_neighbors"]),
+            sweep_attacks=int(self.values["sweep_attacks"]),
         )
 
 
@@ -68,6 +80,24 @@ def _convert(key: str, value: Any, source: str) -> Any:
         raise InputError(f"{source}: setting 'confidence' must be in [0.5, 1)")
     if key == "delta" and not 0 <= out < 0.1:
         raise InputError(f"{source}: setting 'delta' must be in [0, 0.1)")
+    if key == "singling_out_sizes" and out not in ("equal", "as-is"):
+        raise InputError(f"{source}: setting 'singling_out_sizes' must be 'equal' or 'as-is'")
+    if (
+        key
+        in (
+            "n_attacks",
+            "n_bootstrap",
+            "rare_k",
+            "n_targets",
+            "link_neighbors",
+            "sweep_attacks",
+            "singling_out_attempts",
+        )
+        and out < 1
+    ):
+        raise InputError(f"{source}: setting {key!r} must be at least 1")
+    if key == "singling_out_columns" and out < 2:
+        raise InputError(f"{source}: setting 'singling_out_columns' must be at least 2")
     if key in ("n_attacks", "n_bootstrap", "rare_k", "n_targets") and out < 1:
         raise InputError(f"{source}: setting {key!r} must be at least 1")
     if key == "seed" and out < 0:

@@ -8,9 +8,9 @@ policy that matched no result never yields "pass".
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import operator
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -49,7 +49,7 @@ class Rule:
     ``details.<key>`` for a number in the result's details.
     """
 
-    check: str  # glob pattern(s) on result ids, several separated by "|"
+    check: str  # pattern(s) on result ids (``*`` and ``?`` wildcards), several separated by "|"
     field: str
     op: str
     threshold: float
@@ -161,8 +161,13 @@ def load_policy(name_or_path: str) -> Policy:
     return _parse(raw, str(p))
 
 
+def _glob(pattern: str) -> re.Pattern[str]:
+    """``*`` and ``?`` only; every other character (``[`` included) is literal."""
+    return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern) + r"\Z")
+
+
 def _matches(patterns: str, check_id: str) -> bool:
-    return any(fnmatch.fnmatchcase(check_id, p) for p in patterns.split("|"))
+    return any(_glob(p).match(check_id) for p in patterns.split("|"))
 
 
 def evaluate(result: AuditResult, policy: Policy) -> AuditResult:

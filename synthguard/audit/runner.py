@@ -40,16 +40,28 @@ __all__ = [
 class Settings:
     """Parameters every check may read (merged by :mod:`synthguard.audit.config`)."""
 
-    n_attacks: int = 500
+    n_attacks: int = 5000
     confidence: float = 0.95
     rare_k: int = 10
     n_bootstrap: int = 200
     n_jobs: int = 1
     n_targets: int = 5000
     delta: float = 1e-5
+    singling_out_sizes: str = "equal"
+    singling_out_columns: int = 3
+    singling_out_attempts: int = 200_000
+    link_columns: str = ""
+    link_neighbors: int = 1
+    sweep_attacks: int = 1000
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "singling_out_sizes": self.singling_out_sizes,
+            "singling_out_columns": self.singling_out_columns,
+            "singling_out_attempts": self.singling_out_attempts,
+            "link_columns": self.link_columns,
+            "link_neighbors": self.link_neighbors,
+            "sweep_attacks": self.sweep_attacks,
             "n_targets": self.n_targets,
             "delta": self.delta,
             "n_attacks": self.n_attacks,
@@ -119,9 +131,12 @@ def _load_builtin_checks() -> None:
     # importing the modules registers their checks
     from synthguard.attacks import (  # noqa: F401
         attribute,
+        cap,
         distance,
+        kanonymity,
         linkage,
         membership,
+        record_linkage,
         singling_out,
     )
     from synthguard.metrics import fidelity, utility  # noqa: F401

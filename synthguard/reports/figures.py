@@ -205,9 +205,16 @@ def membership_charts(checks: Checks) -> dict[str, Markup]:
     return {"membership.roc": Markup(roc_chart_svg(curves, title="Membership attacks, all targets"))}
 
 
+def _gdpr(checks: Checks) -> dict[str, Markup]:
+    from synthguard.reports.figures_gdpr import gdpr_charts
+
+    return gdpr_charts(checks)
+
+
 CHART_BUILDERS: list[Callable[[Checks], dict[str, Markup]]] = [
     fidelity_charts,
     fidelity_section_charts,
     membership_charts,
     utility_charts,
+    _gdpr,
 ]

@@ -76,6 +76,61 @@ VERDICT_TEXT = {
 }
 
 
+GDPR_FAMILIES = ("singling_out", "linkage", "attribute")
+GDPR_INTRO = (
+    "GDPR criteria",
+    "European regulators judge anonymisation on three criteria: can a person be singled out, can records "
+    "about them be linked, can their attributes be inferred (Article 29 Working Party, Opinion 05/2014). "
+    "Each is measured here as an attack on the release, against the same attack on people who were not "
+    "in the training data; the first sentence of each part is the finding in plain words.",
+)
+
+
+def _headline_check(family: str, members: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The result a criterion's opening sentence is about: the strongest completed attack of the family."""
+    done = [c for c in members if c.get("estimate") and c["id"] != "attribute.inference_sweep"]
+    if not done:
+        return None
+    return max(done, key=lambda c: (c["estimate"]["value"] or 0.0, c["estimate"]["ci_high"] or 0.0))
+
+
+def headline(family: str, members: list[Mapping[str, Any]]) -> str:
+    """One sentence a privacy officer can repeat, for the GDPR criteria sections."""
+    if family not in GDPR_FAMILIES:
+        return ""
+    c = _headline_check(family, members)
+    if c is None:
+        return "No attack of this kind could run; the criterion is not assessed."
+    e, d = c["estimate"], c.get("details", {})
+    risk = f"{e['value']:.1%} (95% CI up to {e['ci_high']:.1%})"
+    attack = d.get("attack", {})
+    control = d.get("control", {})
+    if "rate" in attack and "rate" in control:
+        rates = (
+            f"{attack['rate']:.1%} of the people in the training data, against {control['rate']:.1%} of other people"
+        )
+    else:
+        rates = ""
+    if family == "attribute" and "auxiliary_columns" in d:
+        secret = c.get("params", {}).get("secret", "their sensitive value")
+        return (
+            f"An attacker who knows a person's {', '.join(d['auxiliary_columns'])} can use the release to guess "
+            f"their '{secret}' correctly for {rates}: the release adds an inference risk of {risk}."
+        )
+    if family == "linkage" and "columns" in d:
+        return (
+            f"An attacker who holds one dataset with people's {', '.join(d['columns']['first'])} and another with "
+            f"their {', '.join(d['columns']['second'])} can link the two through the release for {rates}: "
+            f"a linkability risk of {risk}."
+        )
+    if family == "singling_out" and rates:
+        return (
+            f"Descriptions written from the release fit exactly one person for {rates}: the release adds a "
+            f"singling-out risk of {risk}."
+        )
+    return str(c.get("summary", ""))
+
+
 def _num(x: Any, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
@@ -125,11 +180,26 @@ def render_html(result: Mapping[str, Any], *, command: str | None = None) -> str
     checks = list(result["checks"])
     families = []
     k = result["settings"].get("rare_k", 10)
+    gdpr_open = False
     for fam in FAMILY_ORDER:
         members = [c for c in checks if c["family"] == fam]
         if members:
             title, intro = FAMILY_TEXT[fam]
-            families.append({"id": fam, "title": title, "intro": intro.replace("{k}", str(k)), "checks": members})
+            entry: dict[str, Any] = {
+                "id": fam,
+                "title": title,
+                "intro": intro.replace("{k}", str(k)),
+                "checks": members,
+                "level": 2,
+                "group": None,
+                "headline": headline(fam, members),
+            }
+            if fam in GDPR_FAMILIES:
+                entry["level"] = 3
+                if not gdpr_open:
+                    entry["group"] = GDPR_INTRO
+                    gdpr_open = True
+            families.append(entry)
     policy = result.get("policy") or {
         "verdict": "incomplete",
         "name": "none",

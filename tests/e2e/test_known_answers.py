@@ -45,22 +45,42 @@ def test_copy_of_train_reads_as_maximal_risk_and_fails(copy_result):
 def test_independent_population_sample_reads_as_no_risk_and_passes(fresh_result):
     r = fresh_result
     risks = [c for c in r.checks if c.family in RISK_FAMILIES]
-    assert len(risks) == 3
+    risks = [c for c in risks if c.id != "attribute.inference_sweep"]  # a maximum over 6 columns
+    assert len(risks) == 10
+    covered = 0
+    for c in risks:
+        # the risk is the excess over the holdout: its interval must not show a positive excess,
+        # and (each being a 95 % interval) it should cover 0 for nearly all of the ten checks
+        if c.id.startswith(("attribute.disco", "linkage.repu", "linkage.unique_match", "singling_out.k_anonymity")):
+            lo, hi = c.details["excess_ci_low"], c.details["excess_ci_high"]
+        else:
+            lo, hi = c.estimate.ci_low, c.estimate.ci_high
+        assert lo <= 0.0, (c.id, lo, hi)
+        covered += lo <= 0.0 <= hi
+    assert covered >= 9
     exact = r.check("distance.exact_match")
     assert exact.details["excess_ci_low"] <= 0.0 <= exact.details["excess_ci_high"]
-    for c in risks:
-        assert c.estimate.covers(0.0), (c.id, c.estimate)
     for c in r.by_family("membership"):
         assert c.estimate.covers(c.baseline.value), (c.id, c.estimate)
     assert r.check("distance.dcr_share").estimate.covers(0.5)
-    assert r.policy["verdict"] == "pass" and r.policy["exit_code"] == 0
+    # no privacy rule breaks; fidelity/utility rules may warn (the fresh sample is a different draw)
+    assert r.policy["exit_code"] == 0 and r.policy["verdict"] in ("pass", "warn")
+    assert not [b for b in r.policy["broken_rules"] if b["severity"] == "fail"]
 
 
 def test_null_release_covers_zero_for_most_seeds(pop_tables):
     """A 95 % interval must cover the null most of the time, not by luck of one seed."""
     t = pop_tables
     data = from_frames(t["train"], t["holdout"], t["fresh"], **ROLES)
-    checks = select_checks(["singling_out.*", "attribute.*", "linkage.*"])
+    checks = select_checks(
+        [
+            "singling_out.univariate",
+            "singling_out.multivariate",
+            "attribute.inference",
+            "attribute.model",
+            "linkage.linkability",
+        ]
+    )
     covered = total = 0
     for seed in range(4):
         for c in run_audit(data, seed=seed, checks=checks).checks:
@@ -79,7 +99,11 @@ def test_adult_copy_fails_and_independent_release_passes(adult):
     assert leaky.check("singling_out.univariate").estimate.value > 0.5
     safe = get_generator("independent", seed=0).fit(typed.train).sample(len(train))
     good = audit(train, holdout, safe, seed=0, **roles)
-    assert good.policy["verdict"] == "pass", good.policy["broken_rules"]
+    # privacy passes; independent marginals lose the relationships between columns, which the
+    # fidelity and utility rules rightly warn about
+    assert good.policy["verdict"] == "warn", good.policy["broken_rules"]
+    assert {b["severity"] for b in good.policy["broken_rules"]} == {"warn"}
+    assert all(b["check"].startswith(("fidelity.", "utility.")) for b in good.policy["broken_rules"])
 
 
 def test_singling_out_is_compared_at_equal_sizes(adult):
@@ -104,9 +128,9 @@ def test_singling_out_is_compared_at_equal_sizes(adult):
             seed=0,
         ).evaluate(mode="univariate")
     assert ev.risk().ci[0] > 0.05  # the bias this check exists to avoid
-    ours = run_audit(data, seed=0, checks=select_checks(["singling_out.*"])).checks[0]
+    ours = run_audit(data, seed=0, checks=select_checks(["singling_out.univariate"])).checks[0]
     assert ours.estimate.covers(0.0)
-    assert ours.details["rows_compared"] == 2000
+    assert ours.details["rows_compared"] == {"train": 2000, "control": 2000}
 
 
 def test_exact_match_counts_copies_not_near_neighbours(pop_tables):

@@ -85,7 +85,12 @@ def test_progress_is_silent_when_not_a_terminal():
 
 def test_select_checks_by_pattern():
     ids = [c.id for c in select_checks(["singling_out", "fidelity.marg*"])]
-    assert ids == ["fidelity.marginal", "singling_out.univariate"]
+    assert ids == [
+        "fidelity.marginal",
+        "singling_out.k_anonymity",
+        "singling_out.multivariate",
+        "singling_out.univariate",
+    ]
     assert select_checks(["nothing.*"]) == []
 
 

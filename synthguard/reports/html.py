@@ -88,7 +88,15 @@ GDPR_INTRO = (
 
 def _headline_check(family: str, members: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The result a criterion's opening sentence is about: the strongest completed attack of the family."""
-    done = [c for c in members if c.get("estimate") and c["id"] != "attribute.inference_sweep"]
+    # the attacks scored as members against non-members (anonymeter's residual risk), not raw rates
+    done = [
+        c
+        for c in members
+        if c.get("estimate")
+        and c["id"] != "attribute.inference_sweep"
+        and "control" in c.get("details", {})
+        and "rate" in c["details"].get("control", {})
+    ]
     if not done:
         return None
     return max(done, key=lambda c: (c["estimate"]["value"] or 0.0, c["estimate"]["ci_high"] or 0.0))
@@ -125,8 +133,9 @@ def headline(family: str, members: list[Mapping[str, Any]]) -> str:
         )
     if family == "singling_out" and rates:
         return (
-            f"Descriptions written from the release fit exactly one person for {rates}: the release adds a "
-            f"singling-out risk of {risk}."
+            f"An attacker writing descriptions that fit exactly one record of the release singled out a person of "
+            f"the training data with {attack['rate']:.1%} of them, against {control['rate']:.1%} for other people: "
+            f"the release adds a singling-out risk of {risk}."
         )
     return str(c.get("summary", ""))
 
@@ -177,7 +186,9 @@ def render_html(result: Mapping[str, Any], *, command: str | None = None) -> str
     """Render the report from ``AuditResult.to_dict()`` (plus, optionally, the command line used)."""
     env = _environment()
     css = resources.files("synthguard.reports").joinpath("templates/style.css").read_text("utf-8")
-    checks = list(result["checks"])
+    # the summary lists results family by family, in the order of the report's sections
+    rank = {f: i for i, f in enumerate(FAMILY_ORDER)}
+    checks = sorted(result["checks"], key=lambda c: rank.get(c["family"], len(rank)))
     families = []
     k = result["settings"].get("rare_k", 10)
     gdpr_open = False

@@ -69,6 +69,21 @@ def _views(ctx: AuditContext) -> dict[str, pd.DataFrame]:
     return views
 
 
+def _risk(
+    ok_members: np.ndarray, ok_control: np.ndarray, ok_baseline: np.ndarray, confidence: float
+) -> tuple[Estimate, Estimate, dict[str, Any]]:
+    """anonymeter's residual risk from per-target success flags (members, non-members, random guess)."""
+    return risk_from_counts(
+        n_attacks=len(ok_members),
+        n_success=int(ok_members.sum()),
+        n_baseline=int(ok_baseline.sum()),
+        n_control=int(ok_control.sum()),
+        n_attacks_control=len(ok_control),
+        n_attacks_baseline=len(ok_baseline),
+        confidence=confidence,
+    )
+
+
 def _nn_inference(
     ctx: AuditContext, secret: str, aux: list[str], n: int, rng: np.random.Generator
 ) -> tuple[Estimate, Estimate, dict[str, Any]]:
@@ -85,14 +100,7 @@ def _nn_inference(
         ok[name] = correct_guesses(syn_secret[idx], targets[secret].to_numpy(), numeric)
     naive = syn_secret[rng.integers(0, len(syn_secret), size=len(t_train))]
     ok_b = correct_guesses(naive, t_train[secret].to_numpy(), numeric)
-    est, base, details = risk_from_counts(
-        n_attacks=len(t_train),
-        n_success=int(ok["train"].sum()),
-        n_baseline=int(ok_b.sum()),
-        n_control=int(ok["control"].sum()),
-        n_attacks_control=len(t_control),
-        confidence=ctx.settings.confidence,
-    )
+    est, base, details = _risk(ok["train"], ok["control"], ok_b, ctx.settings.confidence)
     details["auxiliary_columns"] = aux
     details["secret_kind"] = "numeric" if numeric else "categorical"
     return est, base, details
@@ -307,14 +315,7 @@ class ModelInference:
                 constant = np.full(len(t_train), y_syn.value_counts().index[0], dtype=object)
             truth_t = t_train[secret].to_numpy() if regression else _text(t_train[secret])
             ok_b = correct_guesses(constant, truth_t, regression)
-            est, base, details = risk_from_counts(
-                n_attacks=len(t_train),
-                n_success=int(ok["train"].sum()),
-                n_baseline=int(ok_b.sum()),
-                n_control=int(ok["control"].sum()),
-                n_attacks_control=len(t_control),
-                confidence=ctx.settings.confidence,
-            )
+            est, base, details = _risk(ok["train"], ok["control"], ok_b, ctx.settings.confidence)
             details["auxiliary_columns"] = aux
             details["secret_kind"] = "numeric" if regression else "categorical"
             details["baseline_kind"] = "mean of the release" if regression else "most frequent value in the release"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUILTIN", "IndependentMarginals", "NoisyCopy"]
+__all__ = ["BUILTIN", "Bootstrap", "IndependentMarginals", "NoisyCopy"]
 
 
 def _column_kinds(df: pd.DataFrame) -> dict[str, str]:
@@ -129,7 +129,27 @@ class NoisyCopy:
         return out
 
 
+class Bootstrap:
+    """Training rows resampled with replacement: the worst case (every row is a real record)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._data: pd.DataFrame | None = None
+
+    def fit(self, data: pd.DataFrame) -> Bootstrap:
+        self._data = data.reset_index(drop=True)
+        return self
+
+    def sample(self, n: int) -> pd.DataFrame:
+        if self._data is None:
+            raise RuntimeError("fit() must be called before sample()")
+        rows = self._rng.integers(0, len(self._data), size=n)
+        return self._data.iloc[rows].reset_index(drop=True)
+
+
 BUILTIN: dict[str, type] = {
     "independent": IndependentMarginals,
     "noisy-copy": NoisyCopy,
+    "bootstrap": Bootstrap,
 }

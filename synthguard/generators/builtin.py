@@ -12,50 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUILTIN", "Bootstrap", "IndependentMarginals", "NoisyCopy"]
+from synthguard.generators._common import SmoothedMarginal as _SmoothedMarginal
+from synthguard.generators._common import column_kinds as _column_kinds
+from synthguard.generators.histogram import DPHistogram
 
-
-def _column_kinds(df: pd.DataFrame) -> dict[str, str]:
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out[c] = "datetime"
-        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            out[c] = "numeric"
-        else:
-            out[c] = "categorical"
-    return out
-
-
-class _SmoothedMarginal:
-    """A numeric marginal that never replays individual training values.
-
-    The quantile function is interpolated between ``m`` knots placed at the mid-points of ``m``
-    equal-probability bins (each knot an aggregate of about n/m records; never a minimum or
-    maximum). Values shared by many records (atoms such as 0 for capital gains) come back exactly
-    because the quantile function is flat across them; isolated values never do, which is what
-    makes the draw safe (drawing from the empirical marginal copies near-unique values such as a
-    census weight, and singling out then rightly reads a high risk). Whole-number columns are
-    rounded.
-    """
-
-    def __init__(self, values: pd.Series, rng: np.random.Generator, k: int = 10) -> None:
-        v = values.dropna().to_numpy(dtype=float)
-        self.missing = float(values.isna().mean())
-        self.integer = bool(len(v) and np.all(np.mod(v, 1) == 0))
-        self.rng = rng
-        m = int(max(1, min(200, len(v) // k)))
-        self.probs = (np.arange(m) + 0.5) / m
-        self.knots = np.quantile(v, self.probs) if len(v) else np.array([np.nan])
-
-    def sample(self, n: int) -> np.ndarray:
-        u = self.rng.random(n)
-        x = np.interp(u, self.probs, self.knots)
-        if self.integer:
-            x = np.round(x)
-        x[self.rng.random(n) < self.missing] = np.nan
-        return x
+__all__ = ["BUILTIN", "Bootstrap", "DPHistogram", "IndependentMarginals", "NoisyCopy"]
 
 
 class IndependentMarginals:
@@ -152,4 +113,5 @@ BUILTIN: dict[str, type] = {
     "independent": IndependentMarginals,
     "noisy-copy": NoisyCopy,
     "bootstrap": Bootstrap,
+    "dp-histogram": DPHistogram,
 }

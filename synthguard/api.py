@@ -19,7 +19,7 @@ from synthguard.audit.results import AuditResult
 from synthguard.audit.runner import run_audit, select_checks
 from synthguard.audit.tables import AuditData, ReadOptions, from_frames, load, read_table
 from synthguard.errors import InputError
-from synthguard.generators.base import get_generator
+from synthguard.generators.base import GeneratorSpec, list_generators, load_generator_spec
 from synthguard.reports.html import render_html
 from synthguard.reports.json import dumps_json
 
@@ -80,6 +80,8 @@ def audit(
     read_options: ReadOptions | None = None,
     quiet: bool = True,
     settings: Mapping[str, Any] | None = None,
+    generator: GeneratorSpec | str | None = None,
+    generator_params: Mapping[str, Any] | None = None,
 ) -> AuditResult:
     """Audit a synthetic release against its training data and a real holdout.
 
@@ -103,6 +105,12 @@ def audit(
         Glob patterns of check ids to run (default: all).
     settings : mapping, optional
         Further settings (``confidence``, ``rare_k``, ``n_bootstrap``, ``n_jobs``).
+    generator : GeneratorSpec or str, optional
+        The generator that made the release, for the generator-in-the-loop checks: a
+        :class:`~synthguard.generators.base.GeneratorSpec`, or a name (a built-in,
+        ``package.module:attr``, ``sdv:<Synthesizer>``, ``synthcity:<plugin>``).
+    generator_params : mapping, optional
+        Constructor parameters (Python values) when ``generator`` is a name.
 
     Returns
     -------
@@ -114,6 +122,7 @@ def audit(
     InputError
         Bad inputs or options (one message listing every problem).
     """
+    spec = _generator_spec(generator, generator_params)
     cli = {"seed": seed, "policy": policy, "n_attacks": n_attacks, **(settings or {})}
     cfg = _config.load(cli)
     pol = load_policy(cfg["policy"])
@@ -130,6 +139,7 @@ def audit(
         target=target,
         read_options=read_options or ReadOptions(),
     )
+    extra: dict[str, Any] = {} if spec is None else {"generator": spec}
     result = run_audit(
         data,
         seed=int(cfg["seed"]),
@@ -137,8 +147,26 @@ def audit(
         settings=cfg.settings(),
         quiet=quiet,
         extra_settings={"policy": cfg["policy"], "sources": {k: v for k, v in cfg.sources.items() if v != "default"}},
+        **extra,
     )
     return evaluate(result, pol)
+
+
+def _generator_spec(
+    generator: GeneratorSpec | str | None, generator_params: Mapping[str, Any] | None
+) -> GeneratorSpec | None:
+    """The generator as a checked spec (None when not given)."""
+    if generator is None:
+        if generator_params:
+            raise InputError("generator_params given without a generator")
+        return None
+    if isinstance(generator, GeneratorSpec):
+        if generator_params:
+            raise InputError("give the parameters in the GeneratorSpec, not also as generator_params")
+        return generator
+    if isinstance(generator, str):
+        return load_generator_spec(generator, generator_params or {}, parse=False)
+    raise InputError(f"generator must be a name or a GeneratorSpec, got {type(generator).__name__}")
 
 
 def demo_data(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -154,23 +182,45 @@ def demo_data(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def demo(
-    generator: str = "independent", *, seed: int | None = None, policy: str | None = None, quiet: bool = True
+    generator: str | GeneratorSpec = "independent",
+    *,
+    seed: int | None = None,
+    policy: str | None = None,
+    quiet: bool = True,
+    generator_params: Mapping[str, Any] | None = None,
 ) -> AuditResult:
-    """Audit a release of the bundled Adult sample made by a built-in generator."""
+    """Audit a release of the bundled Adult sample made by a generator.
+
+    Parameters
+    ----------
+    generator : str or GeneratorSpec
+        A built-in (see :func:`~synthguard.generators.base.list_generators`), ``package.module:attr``
+        or an adapter name; ``dp-histogram`` cannot hold the Adult sample's full domain and says so.
+    generator_params : mapping, optional
+        Constructor parameters (Python values) when ``generator`` is a name.
+    """
+    spec = _generator_spec(generator, generator_params)
+    assert spec is not None
     cfg = _config.load({"seed": seed, "policy": policy})
     train_raw, holdout_raw = demo_data(int(cfg["seed"]))
     typed = from_frames(train_raw, holdout_raw, train_raw, **DEMO_ROLES)  # type: ignore[arg-type]
-    gen = get_generator(generator, seed=int(cfg["seed"]))
+    gen = spec.make(int(cfg["seed"]))
     synthetic = gen.fit(typed.train).sample(len(typed.train))
     result = audit(train_raw, holdout_raw, synthetic, seed=seed, policy=policy, quiet=quiet, **DEMO_ROLES)  # type: ignore[arg-type]
     inputs = dict(result.inputs)
     for role, label in (
         ("train", "bundled Adult sample (train half)"),
         ("holdout", "bundled Adult sample (holdout half)"),
-        ("synthetic", f"generated by the built-in '{generator}' generator"),
+        ("synthetic", _generated_by(spec)),
     ):
         inputs[role] = {**inputs[role], "path": label}
     return replace(result, inputs=inputs)
+
+
+def _generated_by(spec: GeneratorSpec) -> str:
+    if spec.name in list_generators():
+        return f"generated by the built-in '{spec.name}' generator"
+    return f"generated by the generator '{spec.name}'"
 
 
 def write_outputs(

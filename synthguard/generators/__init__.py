@@ -1,5 +1,11 @@
-"""Generators: the protocol, built-in generators, and loading by name."""
+"""Generators: the protocol, generator specifications, built-in generators, and loading by name."""
 
-from synthguard.generators.base import Generator, get_generator, list_generators
+from synthguard.generators.base import (
+    Generator,
+    GeneratorSpec,
+    get_generator,
+    list_generators,
+    load_generator_spec,
+)
 
-__all__ = ["Generator", "get_generator", "list_generators"]
+__all__ = ["Generator", "GeneratorSpec", "get_generator", "list_generators", "load_generator_spec"]

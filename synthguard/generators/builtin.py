@@ -1,8 +1,22 @@
-"""Built-in generators (numpy / pandas only).
+"""Built-in generators (numpy / scipy / scikit-learn only) and their registry, :data:`BUILTIN`.
 
-``independent`` samples every column from its own marginal, so it keeps no relationship
-between columns and copies no record. ``noisy-copy`` re-draws a fraction of the cells of the
-training rows: a deliberately leaky release, for showing what a failing audit looks like.
+Every built-in is a class with ``__init__(seed=0, **params)``, ``fit(df) -> self`` and
+``sample(n) -> DataFrame``; the first line of its docstring is its one-line help
+(``synthguard generators``). Given the seed, the output is deterministic; it has exactly the
+training columns, in order, of the same kinds (numbers stay float64, whole where the training
+column is whole; datetimes stay datetimes; categories stay text; missing values at realistic
+rates).
+
+- ``independent`` samples every column from its own marginal, so it keeps no relationship between
+  columns and copies no record: the harmless, useless baseline.
+- ``noisy-copy`` re-draws a fraction of the cells of the training rows, and ``bootstrap``
+  resamples training rows: deliberately leaky releases (the worst case), to show what a failing
+  audit looks like.
+- ``gaussian-copula`` (:mod:`~synthguard.generators.copula`), ``cart``
+  (:mod:`~synthguard.generators.cart`, synthpop's method) and ``bayesian-network``
+  (:mod:`~synthguard.generators.bayesnet`, PrivBayes, optionally ε-DP): realistic generators.
+- ``dp-histogram`` (:mod:`~synthguard.generators.histogram`): an ε-DP histogram whose ε is exact
+  with a public domain, the calibration generator for empirical ε lower bounds.
 """
 
 from __future__ import annotations
@@ -13,10 +27,23 @@ import numpy as np
 import pandas as pd
 
 from synthguard.generators._common import SmoothedMarginal as _SmoothedMarginal
+from synthguard.generators._common import check_n, datetime_from_days, datetime_to_days
 from synthguard.generators._common import column_kinds as _column_kinds
+from synthguard.generators.bayesnet import BayesianNetwork
+from synthguard.generators.cart import CART
+from synthguard.generators.copula import GaussianCopula
 from synthguard.generators.histogram import DPHistogram
 
-__all__ = ["BUILTIN", "Bootstrap", "DPHistogram", "IndependentMarginals", "NoisyCopy"]
+__all__ = [
+    "BUILTIN",
+    "CART",
+    "BayesianNetwork",
+    "Bootstrap",
+    "DPHistogram",
+    "GaussianCopula",
+    "IndependentMarginals",
+    "NoisyCopy",
+]
 
 
 class IndependentMarginals:
@@ -27,13 +54,15 @@ class IndependentMarginals:
         self._rng = np.random.default_rng(seed)
         self._fitted: dict[str, Any] = {}
         self._columns: list[str] = []
+        self._templates: dict[str, pd.Series] = {}
 
     def fit(self, data: pd.DataFrame) -> IndependentMarginals:
         self._columns = list(data.columns)
+        self._templates = {c: data[c].iloc[:0] for c in data.columns}
         for c, kind in _column_kinds(data).items():
             s = data[c]
             if kind == "datetime":
-                days = (s - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+                days = pd.Series(datetime_to_days(s))
                 self._fitted[c] = ("datetime", _SmoothedMarginal(days, self._rng))
             elif kind == "numeric":
                 self._fitted[c] = ("numeric", _SmoothedMarginal(s, self._rng))
@@ -46,6 +75,7 @@ class IndependentMarginals:
         return self
 
     def sample(self, n: int) -> pd.DataFrame:
+        n = check_n(n)
         if not self._fitted:
             raise RuntimeError("fit() must be called before sample()")
         out = {}
@@ -55,11 +85,10 @@ class IndependentMarginals:
                 values, p = model
                 out[c] = pd.Series(values[self._rng.choice(len(values), size=n, p=p)], dtype=object)
             elif kind == "datetime":
-                days = model.sample(n)
-                out[c] = pd.Timestamp("1970-01-01") + pd.to_timedelta(days, unit="D")
+                out[c] = datetime_from_days(model.sample(n), self._templates[c])
             else:
                 out[c] = model.sample(n)
-        return pd.DataFrame(out)
+        return pd.DataFrame(out, index=pd.RangeIndex(n), columns=self._columns)
 
 
 class NoisyCopy:
@@ -78,6 +107,7 @@ class NoisyCopy:
         return self
 
     def sample(self, n: int) -> pd.DataFrame:
+        n = check_n(n)
         if self._data is None:
             raise RuntimeError("fit() must be called before sample()")
         d = self._data
@@ -103,6 +133,7 @@ class Bootstrap:
         return self
 
     def sample(self, n: int) -> pd.DataFrame:
+        n = check_n(n)
         if self._data is None:
             raise RuntimeError("fit() must be called before sample()")
         rows = self._rng.integers(0, len(self._data), size=n)
@@ -113,5 +144,8 @@ BUILTIN: dict[str, type] = {
     "independent": IndependentMarginals,
     "noisy-copy": NoisyCopy,
     "bootstrap": Bootstrap,
+    "gaussian-copula": GaussianCopula,
+    "cart": CART,
+    "bayesian-network": BayesianNetwork,
     "dp-histogram": DPHistogram,
 }

@@ -171,6 +171,22 @@ def main() -> None:
     metavar="KEY=VALUE",
     help="A generator parameter (repeatable). Values: true/false, none, numbers, JSON lists/objects, else text.",
 )
+@click.option("--shadow-fits", type=int, default=None, help="Generator fits for the shadow-model attacks (default 64).")
+@click.option("--shadow-targets", type=int, default=None, help="Shadow-attack targets per table (default 20).")
+@click.option("--n-jobs", type=int, default=None, help="Parallel jobs for generator fits and searches (-1: all cores).")
+@click.option(
+    "--backend",
+    type=click.Choice(["loky", "threading", "dask"]),
+    default=None,
+    help="Where generator fits run: local processes (loky, default), threads, or a Dask cluster.",
+)
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT", help="Dask scheduler for --backend dask.")
+@click.option(
+    "--cache-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Keep fitted shadow outputs here, so an interrupted audit resumes.",
+)
 @_apply(_common_options)
 @_guarded
 def audit(
@@ -189,6 +205,12 @@ def audit(
     checks: str | None,
     generator: str | None,
     generator_params: tuple[str, ...],
+    shadow_fits: int | None,
+    shadow_targets: int | None,
+    n_jobs: int | None,
+    backend: str | None,
+    scheduler: str | None,
+    cache_dir: str | None,
     policy: str | None,
     seed: int | None,
     out: str,
@@ -221,6 +243,14 @@ def audit(
         checks=_split(checks),
         read_options=options,
         quiet=quiet,
+        settings={
+            "shadow_fits": shadow_fits,
+            "shadow_targets": shadow_targets,
+            "n_jobs": n_jobs,
+            "backend": backend,
+            "scheduler": scheduler,
+            "cache_dir": cache_dir,
+        },
         **({"generator": spec} if spec is not None else {}),
     )
     return _report(result, out, quiet)

@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "link_columns": "",
     "link_neighbors": 1,
     "sweep_attacks": 1000,
+    "shadow_fits": 64,
+    "shadow_targets": 20,
+    "backend": "loky",
+    "scheduler": "",
+    "cache_dir": "",
 }
 _TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULTS.items()}
 
@@ -65,6 +70,11 @@ class Config:
             link_columns=str(self.values["link_columns"]),
             link_neighbors=int(self.values["link_neighbors"]),
             sweep_attacks=int(self.values["sweep_attacks"]),
+            shadow_fits=int(self.values["shadow_fits"]),
+            shadow_targets=int(self.values["shadow_targets"]),
+            backend=str(self.values["backend"]),
+            scheduler=str(self.values["scheduler"]),
+            cache_dir=str(self.values["cache_dir"]),
         )
 
 
@@ -96,6 +106,12 @@ def _convert(key: str, value: Any, source: str) -> Any:
         and out < 1
     ):
         raise InputError(f"{source}: setting {key!r} must be at least 1")
+    if key == "backend" and out not in ("loky", "threading", "dask"):
+        raise InputError(f"{source}: setting 'backend' must be 'loky', 'threading' or 'dask'")
+    if key == "shadow_fits" and out < 8:
+        raise InputError(f"{source}: setting 'shadow_fits' must be at least 8")
+    if key == "shadow_targets" and out < 1:
+        raise InputError(f"{source}: setting 'shadow_targets' must be at least 1")
     if key == "singling_out_columns" and out < 2:
         raise InputError(f"{source}: setting 'singling_out_columns' must be at least 2")
     if key in ("n_attacks", "n_bootstrap", "rare_k", "n_targets") and out < 1:

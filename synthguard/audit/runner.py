@@ -53,9 +53,17 @@ class Settings:
     link_columns: str = ""
     link_neighbors: int = 1
     sweep_attacks: int = 1000
+    shadow_fits: int = 64
+    shadow_targets: int = 20
+    # how to run, never what comes out: kept out of the results' settings block
+    backend: str = "loky"
+    scheduler: str = ""
+    cache_dir: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "shadow_fits": self.shadow_fits,
+            "shadow_targets": self.shadow_targets,
             "singling_out_sizes": self.singling_out_sizes,
             "singling_out_columns": self.singling_out_columns,
             "singling_out_attempts": self.singling_out_attempts,
@@ -85,6 +93,8 @@ class AuditContext:
     rng: np.random.Generator
     cache: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    generator: Any = None  # a synthguard.generators.base.GeneratorSpec when the generator is given
+    quiet: bool = True
 
     @property
     def schema(self):
@@ -137,6 +147,7 @@ def _load_builtin_checks() -> None:
         linkage,
         membership,
         record_linkage,
+        shadow,
         singling_out,
     )
     from synthguard.metrics import fidelity, utility  # noqa: F401
@@ -207,6 +218,7 @@ def run_audit(
     settings: Settings = Settings(),
     quiet: bool = True,
     extra_settings: Mapping[str, Any] | None = None,
+    generator: Any = None,
 ) -> AuditResult:
     """Run checks on validated data and collect an :class:`AuditResult` (no policy applied yet).
 
@@ -222,9 +234,11 @@ def run_audit(
         Shared parameters.
     quiet : bool
         Suppress progress on stderr.
+    generator : GeneratorSpec, optional
+        The generator that made the release, for the generator-in-the-loop (shadow-model) checks.
     """
     selected = list(checks) if checks is not None else select_checks()
-    available = available_inputs(data)
+    available = available_inputs(data) | ({"generator"} if generator is not None else set())
     cache: dict[str, Any] = {}
     results: list[CheckResult] = []
     progress = Progress(len(selected), quiet=quiet)
@@ -232,7 +246,9 @@ def run_audit(
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     for cls in selected:
         rng = np.random.default_rng(check_seed(seed, cls.id))
-        ctx = AuditContext(data=data, settings=settings, rng=rng, cache=cache, seed=seed)
+        ctx = AuditContext(
+            data=data, settings=settings, rng=rng, cache=cache, seed=seed, generator=generator, quiet=quiet
+        )
         progress.start(cls.id)
         t0 = time.perf_counter()
         try:
@@ -274,6 +290,8 @@ def run_audit(
         results.extend(_with_seconds(r, share) for r in out)
         progress.end(cls.id, seconds, status)
     settings_dict = settings.to_dict()
+    if generator is not None:
+        settings_dict["generator"] = generator.describe()
     if extra_settings:
         settings_dict.update(extra_settings)
     return AuditResult(
@@ -284,7 +302,15 @@ def run_audit(
         settings=settings_dict,
         versions=_versions(),
         warnings=tuple(data.warnings),
-        timings={"started_at": started, "total_seconds": round(time.perf_counter() - t_all, 4)},
+        timings={
+            "started_at": started,
+            "total_seconds": round(time.perf_counter() - t_all, 4),
+            "execution": {
+                "backend": settings.backend,
+                "n_jobs": settings.n_jobs,
+                "cache_dir": bool(settings.cache_dir),
+            },
+        },
     )
 
 

@@ -35,7 +35,7 @@ from synthguard.audit.schema import (
 )
 from synthguard.errors import InputError
 
-__all__ = ["ROLES", "AuditData", "ReadOptions", "TableSource", "from_frames", "load", "read_table"]
+__all__ = ["ROLES", "AuditData", "ReadOptions", "TableSource", "conform", "from_frames", "load", "read_table"]
 
 ROLES = ("train", "holdout", "synthetic")
 _SEPARATORS = [",", ";", "\t", "|"]
@@ -518,3 +518,26 @@ def from_frames(
         target=target,
         decimal_comma=dict.fromkeys(ROLES, False),
     )
+
+
+def conform(df: pd.DataFrame, schema: Schema, label: str) -> pd.DataFrame:
+    """A generator's output typed like the audit's tables (schema columns, in order).
+
+    Raises :class:`InputError` naming the missing columns or the columns whose values do not fit
+    their kind (never the values).
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"{label}: the generator returned {type(df).__name__}, not a DataFrame")
+    missing = [c for c in schema.names if c not in df.columns]
+    if missing:
+        raise InputError(f"{label}: the generator's output lacks column(s) {', '.join(map(repr, missing))}")
+    out = {}
+    problems = []
+    for col in schema.columns:
+        series, problem = _coerce(df[col.name].reset_index(drop=True), col, decimal_comma=False)
+        if problem:
+            problems.append(f"{label}: {problem}")
+        out[col.name] = series
+    if problems:
+        raise InputError(problems)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))

@@ -211,10 +211,17 @@ def _gdpr(checks: Checks) -> dict[str, Markup]:
     return gdpr_charts(checks)
 
 
+def _shadow(checks: Checks) -> dict[str, Markup]:
+    from synthguard.reports.figures_shadow import shadow_charts
+
+    return shadow_charts(checks)
+
+
 CHART_BUILDERS: list[Callable[[Checks], dict[str, Markup]]] = [
     fidelity_charts,
     fidelity_section_charts,
     membership_charts,
     utility_charts,
     _gdpr,
+    _shadow,
 ]

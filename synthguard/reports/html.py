@@ -108,7 +108,8 @@ def headline(family: str, members: list[Mapping[str, Any]]) -> str:
         return ""
     c = _headline_check(family, members)
     if c is None:
-        return "No attack of this kind could run; the criterion is not assessed."
+        ran = [m for m in members if m.get("estimate")]
+        return str(ran[0].get("summary", "")) if ran else "No attack of this kind could run; it is not assessed."
     e, d = c["estimate"], c.get("details", {})
     risk = f"{e['value']:.1%} (95% CI up to {e['ci_high']:.1%})"
     attack = d.get("attack", {})

@@ -84,6 +84,8 @@ def test_column_names_with_spaces_and_norwegian_letters_work_everywhere(tables):
     )
     assert r.checks
     for c in r.checks:
+        if "generator" in c.id or c.id.startswith(("attribute.shadow", "membership.shadow")):
+            continue  # generator-in-the-loop checks need --generator
         assert c.status not in ("error", "skipped"), (c.id, c.warnings)
     ids = {c.id for c in r.checks}
     assert "attribute.inference[secret=saldo ø/å]" in ids

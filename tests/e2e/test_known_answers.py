@@ -44,7 +44,8 @@ def test_copy_of_train_reads_as_maximal_risk_and_fails(copy_result):
 
 def test_independent_population_sample_reads_as_no_risk_and_passes(fresh_result):
     r = fresh_result
-    risks = [c for c in r.checks if c.family in RISK_FAMILIES]
+    # (the generator-in-the-loop checks are skipped: no generator is given here)
+    risks = [c for c in r.checks if c.family in RISK_FAMILIES and c.status != "skipped"]
     risks = [c for c in risks if c.id != "attribute.inference_sweep"]  # a maximum over 6 columns
     assert len(risks) == 10
     covered = 0
@@ -60,7 +61,7 @@ def test_independent_population_sample_reads_as_no_risk_and_passes(fresh_result)
     assert covered >= 9
     exact = r.check("distance.exact_match")
     assert exact.details["excess_ci_low"] <= 0.0 <= exact.details["excess_ci_high"]
-    for c in r.by_family("membership"):
+    for c in (c for c in r.by_family("membership") if c.status != "skipped"):
         assert c.estimate.covers(c.baseline.value), (c.id, c.estimate)
     assert r.check("distance.dcr_share").estimate.covers(0.5)
     # no privacy rule breaks; fidelity/utility rules may warn (the fresh sample is a different draw)

@@ -45,6 +45,8 @@ def test_population_sample_reads_as_no_membership_risk_for_most_seeds(pop):
     for seed in range(4):
         r = _run(pop["train"], pop["holdout"], pop["fresh"], seed=seed, patterns=["membership.*"])
         for c in r.checks:
+            if c.status == "skipped":  # the shadow-model checks need a generator
+                continue
             if c.id == "membership.outliers":
                 assert c.estimate.ci_low < 0.03
                 continue

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from synthguard.audit.results import CheckResult, Estimate
-from synthguard.audit.runner import REGISTRY, Progress, check_seed, run_audit, select_checks
+from synthguard.audit.runner import REGISTRY, Progress, Settings, check_seed, run_audit, select_checks
 from synthguard.audit.tables import from_frames
+from synthguard.generators.base import GeneratorSpec
 from tests.helpers import ROLES
 
 
@@ -98,7 +99,8 @@ def test_every_registered_check_runs_on_a_small_table(data):
     """Conformance: every check returns well-formed results for its family, seeded and complete."""
     checks = select_checks()
     assert len(REGISTRY) >= 5
-    out = run_audit(data, seed=0, checks=checks)
+    small = Settings(shadow_fits=8, shadow_targets=2)
+    out = run_audit(data, seed=0, checks=checks, generator=GeneratorSpec("independent"), settings=small)
     for cls in checks:
         mine = [r for r in out.checks if r.id == cls.id or r.id.startswith(cls.id + "[")]
         assert mine, cls.id
@@ -109,5 +111,5 @@ def test_every_registered_check_runs_on_a_small_table(data):
             assert e is not None and e.ci_low <= e.value <= e.ci_high
             assert e.ci_low >= 0.0 and e.ci_high <= 1.0
             assert r.summary
-    again = run_audit(data, seed=0, checks=checks)
+    again = run_audit(data, seed=0, checks=checks, generator=GeneratorSpec("independent"), settings=small)
     assert [c.to_dict() for c in again.checks] == [c.to_dict() for c in out.checks]

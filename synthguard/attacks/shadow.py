@@ -1,0 +1,636 @@
+"""Generator in the loop: shadow-model membership and attribute inference (black-box threat model).
+
+The attacker has the release, a sample of the population (the holdout: the *auxiliary data*) and
+the generator's training algorithm, and trains the generator on datasets of their choice. For a
+set of target records they learn what a target's presence changes in the output (Shokri et al.,
+S&P 2017; Stadler, Oprisanu & Troncoso, "Synthetic data — anonymisation groundhog day", USENIX
+Security 2022; Houssiau et al., "TAPAS", 2022).
+
+* Targets: the most isolated training records (mean distance to their 5 nearest real records;
+  Meeus et al. 2023) and random ones, and as many holdout records chosen the same way.
+* Shadow training sets: a fixed-size sample of the auxiliary data (holdout without the targets)
+  plus **each target independently with probability ½**, so one generator fit serves every target
+  and a target's presence is the only thing its label depends on (the rest of the set is drawn the
+  same way whether it is in or out: neighbouring datasets in the add/remove sense, which keeps the
+  ε lower bounds valid). When the auxiliary data are too small for shadow sets of ``len(train)``
+  rows, the shadows are smaller and the threat model says so.
+* Features of a synthetic output for a target: dataset-level naive, histogram and correlation
+  features (Groundhog), the target's distances to its nearest synthetic rows, the number of exact
+  copies, and the number of synthetic rows that agree with the target on random column subsets
+  (TAPAS-style counting queries).
+* A random-forest classifier per target, scored out of fold over the fits: per-target AUC, TPR at
+  FPR 0 and 10 %, ε lower bound (threshold on half the fits, bound on the other half). Then each
+  classifier, trained on every fit, scores **the actual release**: members' against non-members'
+  scores give the release's membership AUC under this threat model.
+* Attribute inference (TAPAS): for a sensitive column, a second set of fits includes every target
+  with a secret value drawn at random from the column's frequent values; a classifier per target
+  learns to read that value back from the output. Its accuracy above the ``1/k`` of guessing
+  measures what the release reveals about that person beyond population statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from synthguard.audit.execution import FitTask, run_fits
+from synthguard.audit.results import CheckResult, Estimate
+from synthguard.audit.runner import AuditContext, CheckSkipped, register
+from synthguard.core.encoding import encoded
+from synthguard.core.hashing import row_hashes
+from synthguard.core.neighbors import knn
+from synthguard.core.stats import auc_delong, clopper_pearson, epsilon_lower_bound, tpr_at_fpr
+
+__all__ = ["ShadowAttribute", "ShadowMembership", "ThreatModel", "shadow_features"]
+
+_N_SUBSETS = 30
+_K_DIST = 5
+_MAX_SECRET_VALUES = 5
+
+
+@dataclass(frozen=True)
+class ThreatModel:
+    """What the attacker has and does, for the report."""
+
+    generator: dict[str, Any]
+    auxiliary_rows: int
+    training_size: int
+    wanted_training_size: int
+    synthetic_size: int
+    fits: int
+    targets: dict[str, int]
+
+    @property
+    def reduced(self) -> bool:
+        return self.training_size < self.wanted_training_size
+
+    def describe(self) -> str:
+        text = (
+            f"The attacker holds the release, {self.auxiliary_rows} records of the same population (the holdout) "
+            f"and the generator ({self.generator.get('name', '?')}). They train it {self.fits} times on datasets "
+            f"of about {self.training_size} rows drawn from their population sample, each of the "
+            f"{sum(self.targets.values())} target people included or left out at random, and ask each time "
+            f"for {self.synthetic_size} synthetic rows, to learn what a target's presence changes in the output."
+        )
+        if self.reduced:
+            text += (
+                f" The population sample is too small for training sets of {self.wanted_training_size} rows (the "
+                f"size of the real training data), so the shadows are smaller: a weaker but honest attacker."
+            )
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator,
+            "auxiliary_rows": self.auxiliary_rows,
+            "training_size": self.training_size,
+            "wanted_training_size": self.wanted_training_size,
+            "reduced": self.reduced,
+            "synthetic_size": self.synthetic_size,
+            "fits": self.fits,
+            "targets": dict(self.targets),
+            "description": self.describe(),
+        }
+
+
+@dataclass
+class _Plan:
+    train_targets: np.ndarray  # row numbers in train
+    holdout_targets: np.ndarray  # row numbers in holdout
+    kinds: list[str]  # "isolated" / "random", per target (train targets then holdout targets)
+    pool: np.ndarray  # holdout rows the shadow sets are drawn from (targets removed)
+    base_size: int
+    threat: ThreatModel
+    subsets: list[list[str]] = field(default_factory=list)
+
+
+def _isolation(ctx: AuditContext, rows: np.ndarray, role: str) -> np.ndarray:
+    enc = encoded(ctx)
+    own = enc.table(role)
+    other = enc.holdout if role == "train" else enc.train
+    d_own, _ = knn(own[rows], own, min(6, len(own)))
+    d_other, _ = knn(own[rows], other, min(5, len(other)))
+    both = np.sort(np.concatenate([d_own[:, 1:], d_other], axis=1), axis=1)[:, :5]  # [:, 0] of own is itself
+    return both.mean(axis=1)
+
+
+def _pick(ctx: AuditContext, role: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """Half the most isolated rows of a table, half random others."""
+    size = len(ctx.data.table(role))
+    n = min(n, size)
+    candidates = np.sort(rng.choice(size, size=min(size, 5000), replace=False))
+    iso = _isolation(ctx, candidates, role)
+    n_iso = n // 2
+    isolated = candidates[np.argsort(-iso, kind="stable")[:n_iso]]
+    rest = np.setdiff1d(np.arange(size), isolated)
+    random = rng.choice(rest, size=n - n_iso, replace=False)
+    rows = np.concatenate([isolated, random])
+    return rows, ["isolated"] * n_iso + ["random"] * (n - n_iso)
+
+
+def _plan(ctx: AuditContext) -> _Plan:
+    def build() -> _Plan:
+        rng = ctx.shared_rng("shadow.plan")
+        n = int(ctx.settings.shadow_targets)
+        t_train, k_train = _pick(ctx, "train", n, rng)
+        t_hold, k_hold = _pick(ctx, "holdout", n, rng)
+        pool = np.setdiff1d(np.arange(len(ctx.data.holdout)), t_hold)
+        n_targets = len(t_train) + len(t_hold)
+        wanted = len(ctx.data.train)
+        # targets are in half the sets on average; the rest comes from the pool
+        base = min(wanted - n_targets // 2, len(pool))
+        if base < 20:
+            raise CheckSkipped("the holdout is too small to draw shadow training sets from")
+        threat = ThreatModel(
+            generator=ctx.generator.describe(),
+            auxiliary_rows=len(pool),
+            training_size=base + n_targets // 2,
+            wanted_training_size=wanted,
+            synthetic_size=len(ctx.data.synthetic),
+            fits=int(ctx.settings.shadow_fits),
+            targets={"train": len(t_train), "holdout": len(t_hold)},
+        )
+        names = ctx.schema.names
+        subsets = []
+        for _ in range(_N_SUBSETS):
+            size = int(rng.integers(1, min(3, len(names)) + 1))
+            subsets.append(sorted(rng.choice(names, size=size, replace=False).tolist(), key=names.index))
+        return _Plan(t_train, t_hold, k_train + k_hold, pool, base, threat, subsets)
+
+    plan: _Plan = ctx.cached("shadow.plan", build)
+    return plan
+
+
+def _target_rows(ctx: AuditContext, plan: _Plan) -> pd.DataFrame:
+    return pd.concat(
+        [ctx.data.train.iloc[plan.train_targets], ctx.data.holdout.iloc[plan.holdout_targets]], ignore_index=True
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# features
+
+
+def _dataset_features(ctx: AuditContext, x: np.ndarray) -> np.ndarray:
+    """Groundhog's naive (means, spreads), histogram and correlation features of one output."""
+    enc = encoded(ctx)
+    real = np.concatenate([enc.train, enc.holdout])
+    frequent = real.std(axis=0) > 0
+    feats = [x.mean(axis=0), x.std(axis=0)]
+    cols = np.flatnonzero(frequent)
+    for j in cols[:40]:
+        edges = np.unique(np.quantile(real[:, j], np.linspace(0, 1, 11)[1:-1]))
+        if len(edges):
+            feats.append(np.bincount(np.searchsorted(edges, x[:, j]), minlength=len(edges) + 1) / len(x))
+    sub = x[:, cols[:40]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(sub, rowvar=False) if sub.shape[1] > 1 else np.zeros((1, 1))
+    iu = np.triu_indices(corr.shape[0], k=1)
+    feats.append(np.nan_to_num(corr[iu]))
+    return np.concatenate([np.atleast_1d(f) for f in feats]).astype(np.float64)
+
+
+def shadow_features(
+    ctx: AuditContext,
+    plan: _Plan,
+    synthetic: pd.DataFrame,
+    known: list[str] | None = None,
+    secret: tuple[str, list[str]] | None = None,
+) -> np.ndarray:
+    """Feature matrix (targets × features) of one synthetic output.
+
+    ``known`` restricts the target-specific features to the columns the attacker knows of the
+    targets (all columns for membership; all but the secret for attribute inference). With
+    ``secret = (column, values)``, the features also hold how often each value appears among the
+    target's nearest synthetic rows and among the synthetic rows that agree with the target on
+    every known column (where a copy of the target would show its value).
+    """
+    enc = encoded(ctx)
+    cols = list(known) if known is not None else ctx.schema.names
+    x = enc.encoder.transform(synthetic)
+    targets = _target_rows(ctx, plan)
+    xk = enc.encoder.transform(synthetic, columns=cols) if known is not None else x
+    xt = enc.encoder.transform(targets, columns=cols) if known is not None else enc.encoder.transform(targets)
+    k = min(_K_DIST, len(x))
+    d, _nearest_idx = knn(xt, xk, k)
+    copies = np.isin(row_hashes(targets[cols]), row_hashes(synthetic[cols])).astype(float)
+    counts = np.empty((len(targets), len(plan.subsets)))
+    for j, cols in enumerate(plan.subsets):
+        syn_h = row_hashes(synthetic[cols])
+        uniq, cnt = np.unique(syn_h, return_counts=True)
+        pos = np.searchsorted(uniq, row_hashes(targets[cols]))
+        pos = np.clip(pos, 0, len(uniq) - 1)
+        hit = uniq[pos] == row_hashes(targets[cols])
+        counts[:, j] = np.where(hit, cnt[pos], 0) / len(synthetic)
+    parts = [d, copies[:, None], counts]
+    dataset = _dataset_features(ctx, x)
+    parts.append(np.broadcast_to(dataset, (len(targets), len(dataset))))
+    # the value-specific features come last (read back by position in _candidate_rows)
+    if secret is not None:
+        column, values = secret
+        code = synthetic[column].astype(object).map(lambda v: str(v) if not pd.isna(v) else None)
+        idx = _nearest_idx
+        onehot = np.stack([(code.to_numpy() == v) for v in values], axis=1).astype(float)  # rows × values
+        parts.append(onehot[idx].mean(axis=1))  # share of each value among the nearest rows
+        key_syn = row_hashes(synthetic[cols])
+        same = np.zeros((len(targets), len(values)))
+        order = np.argsort(key_syn, kind="stable")
+        sorted_keys = key_syn[order]
+        for i, h in enumerate(row_hashes(targets[cols])):
+            lo, hi = np.searchsorted(sorted_keys, h, "left"), np.searchsorted(sorted_keys, h, "right")
+            same[i] = onehot[order[lo:hi]].sum(axis=0)
+        parts.append(same)
+    return np.column_stack(parts)
+
+
+# ----------------------------------------------------------------------------------------------
+# classifiers
+
+
+def _forest(seed: int) -> Any:
+    from sklearn.ensemble import RandomForestClassifier
+
+    return RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1)
+
+
+def _out_of_fold(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
+    """Out-of-fold probability of the positive class (or of each class, for several)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    classes = np.unique(y)
+    out = np.zeros((len(y), len(classes)))
+    if len(classes) < 2:
+        return out
+    smallest = int(np.bincount(np.searchsorted(classes, y)).min())
+    splitter = (
+        StratifiedKFold(min(4, smallest), shuffle=True, random_state=seed)
+        if smallest >= 2
+        else KFold(4, shuffle=True, random_state=seed)
+    )
+    for tr, te in splitter.split(x, y):
+        if len(np.unique(y[tr])) < 2:
+            continue
+        model = _forest(seed).fit(x[tr], y[tr])
+        proba = model.predict_proba(x[te])
+        out[np.ix_(te, np.searchsorted(classes, model.classes_))] = proba
+    return out
+
+
+def _per_target(scores: np.ndarray, labels: np.ndarray, confidence: float, delta: float) -> dict[str, float]:
+    pos, neg = scores[labels], scores[~labels]
+    auc, lo, hi = auc_delong(pos, neg, confidence)
+    half = np.arange(len(scores)) % 2 == 0
+    eps = epsilon_lower_bound(
+        scores[labels & half],
+        scores[~labels & half],
+        scores[labels & ~half],
+        scores[~labels & ~half],
+        delta=delta,
+        confidence=confidence,
+    )
+    return {
+        "auc": auc,
+        "auc_ci_low": lo,
+        "auc_ci_high": hi,
+        "tpr_at_fpr0": tpr_at_fpr(pos, neg, 0.0, confidence)["tpr"],
+        "tpr_at_fpr10": tpr_at_fpr(pos, neg, 0.1, confidence)["tpr"],
+        "epsilon_lb": eps["epsilon_lb"],
+    }
+
+
+def _mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Mean over targets with a t interval (targets are the sampling unit)."""
+    from scipy import stats as st
+
+    v = np.asarray(values, dtype=float)
+    m = float(v.mean())
+    if len(v) < 2:
+        return m, 0.0, 1.0
+    half = float(st.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return m, max(0.0, m - half), min(1.0, m + half)
+
+
+def _fits(ctx: AuditContext, plan: _Plan, datasets: list[pd.DataFrame], seeds: np.ndarray, tag: str) -> list:
+    tasks = [
+        FitTask(d, int(s), len(ctx.data.synthetic), f"{tag} fit {i}")
+        for i, (d, s) in enumerate(zip(datasets, seeds, strict=True))
+    ]
+    st = ctx.settings
+    return run_fits(
+        ctx.generator,
+        ctx.schema,
+        tasks,
+        n_jobs=st.n_jobs,
+        backend=st.backend,
+        scheduler=st.scheduler,
+        cache_dir=st.cache_dir,
+        quiet=ctx.quiet,
+    )
+
+
+@register
+class ShadowMembership:
+    """Shadow-model membership inference with the user's generator in the loop."""
+
+    id: ClassVar[str] = "membership.shadow"
+    family: ClassVar[str] = "membership"
+    help: ClassVar[str] = (
+        "Generator in the loop: train the generator many times with and without target people and "
+        "learn what their presence changes in the output (per-target AUC, ε lower bounds), then read the release."
+    )
+    requires: ClassVar[frozenset[str]] = frozenset({"holdout", "generator"})
+
+    def run(self, ctx: AuditContext) -> list[CheckResult]:
+        plan = _plan(ctx)
+        st = ctx.settings
+        rng = ctx.shared_rng("shadow.membership.fits")
+        n_fits = int(st.shadow_fits)
+        targets = _target_rows(ctx, plan)
+        n_t = len(targets)
+        inside = rng.random((n_fits, n_t)) < 0.5
+        datasets, seeds = [], rng.integers(0, 2**31 - 1, size=n_fits)
+        for f in range(n_fits):
+            background = ctx.data.holdout.iloc[rng.choice(plan.pool, size=plan.base_size, replace=False)]
+            datasets.append(pd.concat([background, targets[inside[f]]], ignore_index=True))
+        outputs = _fits(ctx, plan, datasets, seeds, "shadow")
+        feats = np.stack([shadow_features(ctx, plan, out) for out in outputs])  # fits × targets × features
+        release = shadow_features(ctx, plan, ctx.data.synthetic)
+        conf, delta = st.confidence, st.delta
+        # the largest ε lower bound over all targets is reported at a Bonferroni-adjusted level, so
+        # that the maximum over targets is still a valid bound at the stated confidence
+        adj = 1 - (1 - conf) / n_t
+        per_target, release_scores, worst_eps = [], np.zeros(n_t), 0.0
+        for t in range(n_t):
+            x, y = feats[:, t, :], inside[:, t]
+            seed = int(ctx.rng.integers(2**31 - 1))
+            oof = _out_of_fold(x, y.astype(int), seed)
+            scores = oof[:, -1] if oof.shape[1] else np.zeros(n_fits)
+            m: dict[str, Any] = dict(_per_target(scores, y, conf, delta))
+            half = np.arange(n_fits) % 2 == 0
+            worst_eps = max(
+                worst_eps,
+                epsilon_lower_bound(
+                    scores[y & half],
+                    scores[~y & half],
+                    scores[y & ~half],
+                    scores[~y & ~half],
+                    delta=delta,
+                    confidence=adj,
+                )["epsilon_lb"],
+            )
+            m.update(
+                {
+                    "target": t,
+                    "table": "train" if t < len(plan.train_targets) else "holdout",
+                    "row": int(
+                        plan.train_targets[t]
+                        if t < len(plan.train_targets)
+                        else plan.holdout_targets[t - len(plan.train_targets)]
+                    ),
+                    "kind": plan.kinds[t],
+                }
+            )
+            per_target.append(m)
+            if len(np.unique(y)) == 2:
+                release_scores[t] = _forest(seed).fit(x, y).predict_proba(release[t : t + 1])[0, 1]
+        train_t = [m for m in per_target if m["table"] == "train"]
+        aucs = np.array([m["auc"] for m in train_t])
+        mean, lo, hi = _mean_interval(aucs, conf)
+        est = Estimate(
+            mean,
+            min(lo, mean),
+            max(hi, mean),
+            conf,
+            len(train_t),
+            "mean per-target shadow AUC over training targets, t interval over targets",
+        )
+        worst = max(train_t, key=lambda m: m["auc"])
+        members = release_scores[: len(plan.train_targets)]
+        nonmembers = release_scores[len(plan.train_targets) :]
+        r_auc, r_lo, r_hi = auc_delong(members, nonmembers, conf)
+        details: dict[str, Any] = {
+            "threat_model": plan.threat.to_dict(),
+            "per_target": per_target,
+            "auc_quantiles": {q: float(np.quantile(aucs, float(q))) for q in ("0.1", "0.5", "0.9")},
+            "mean_tpr_at_fpr0": float(np.mean([m["tpr_at_fpr0"] for m in train_t])),
+            "mean_tpr_at_fpr10": float(np.mean([m["tpr_at_fpr10"] for m in train_t])),
+            "worst_target": {k: worst[k] for k in ("row", "kind", "auc", "tpr_at_fpr0", "epsilon_lb")},
+            "worst_epsilon_lb": worst_eps,
+            "worst_epsilon_confidence": adj,
+            "isolated_mean_auc": float(np.mean([m["auc"] for m in train_t if m["kind"] == "isolated"] or [np.nan])),
+            "release": {
+                "auc": r_auc,
+                "ci_low": r_lo,
+                "ci_high": r_hi,
+                "members": len(members),
+                "nonmembers": len(nonmembers),
+            },
+        }
+        summary = (
+            f"{plan.threat.describe()} Over {len(train_t)} training targets the attacker's mean AUC is {mean:.3f} "
+            f"(95% CI {lo:.3f}-{hi:.3f}; 0.5 is guessing); the most exposed target (row {worst['row']} of the "
+            f"training table, {worst['kind']}) reaches {worst['auc']:.3f}. Largest ε lower bound over all targets: "
+            f"{worst_eps:.2f}. Read on the release itself, the trained attack separates the training targets from "
+            f"the holdout targets with AUC {r_auc:.3f} (95% CI {r_lo:.3f}-{r_hi:.3f})."
+        )
+        results = [
+            CheckResult(
+                id=self.id,
+                family=self.family,
+                kind="risk",
+                estimate=est,
+                baseline=Estimate(0.5, 0.5, 0.5, conf, len(train_t), "an attacker without the release (AUC 0.5)"),
+                summary=summary,
+                details=details,
+                params={"fits": n_fits, "targets": n_t, "generator": plan.threat.generator},
+            ),
+            CheckResult(
+                id="membership.shadow_release",
+                family=self.family,
+                kind="risk",
+                estimate=Estimate(
+                    r_auc,
+                    min(r_lo, r_auc),
+                    max(r_hi, r_auc),
+                    conf,
+                    n_t,
+                    "AUC of the shadow-trained attacks on the release, DeLong interval",
+                ),
+                baseline=Estimate(0.5, 0.5, 0.5, conf, n_t, "an attacker without the release (AUC 0.5)"),
+                summary=(
+                    f"The shadow-trained attack, applied to the release, scores the {len(members)} training "
+                    f"targets against the {len(nonmembers)} holdout targets with AUC {r_auc:.3f} (95% CI "
+                    f"{r_lo:.3f}-{r_hi:.3f}): the release's membership risk under the generator-in-the-loop threat "
+                    "model (few targets, so a wide interval)."
+                ),
+                details={"members": len(members), "nonmembers": len(nonmembers), "threat_model": plan.threat.to_dict()},
+                params={"fits": n_fits, "targets": n_t},
+            ),
+        ]
+        return results
+
+
+@register
+class ShadowAttribute:
+    """Shadow-model attribute inference (TAPAS) for each categorical sensitive column."""
+
+    id: ClassVar[str] = "attribute.shadow"
+    family: ClassVar[str] = "attribute"
+    help: ClassVar[str] = (
+        "Generator in the loop: train the generator with each target's sensitive value drawn at random "
+        "and learn to read the value back from the output (TAPAS attribute inference)."
+    )
+    requires: ClassVar[frozenset[str]] = frozenset({"holdout", "generator", "sensitive"})
+
+    def run(self, ctx: AuditContext) -> list[CheckResult]:
+        plan = _plan(ctx)
+        st = ctx.settings
+        conf = st.confidence
+        out = []
+        for secret in ctx.schema.sensitive:
+            if ctx.schema.kind(secret) != "categorical":
+                continue
+            real = pd.concat([ctx.data.train[secret], ctx.data.holdout[secret]]).dropna().astype(str)
+            values = real.value_counts().index[:_MAX_SECRET_VALUES].tolist()
+            if len(values) < 2:
+                continue
+            rng = ctx.shared_rng(f"shadow.attribute.{secret}")
+            n_fits = max(8, int(st.shadow_fits) // 2)
+            targets = _target_rows(ctx, plan)
+            drawn = rng.integers(0, len(values), size=(n_fits, len(targets)))
+            datasets, seeds = [], rng.integers(0, 2**31 - 1, size=n_fits)
+            for f in range(n_fits):
+                background = ctx.data.holdout.iloc[rng.choice(plan.pool, size=plan.base_size, replace=False)]
+                planted = targets.copy()
+                planted[secret] = [values[i] for i in drawn[f]]
+                datasets.append(pd.concat([background, planted], ignore_index=True))
+            outputs = _fits(ctx, plan, datasets, seeds, f"shadow ({secret})")
+            # the target-specific features use what the attacker knows of a target: not the secret
+            known = [c for c in ctx.schema.names if c != secret]
+            p_known = _without(plan, secret)
+            feats = np.stack([shadow_features(ctx, p_known, o, known, (secret, values)) for o in outputs])
+            release = shadow_features(ctx, p_known, ctx.data.synthetic, known, (secret, values))
+            position = {v: i for i, v in enumerate(values)}
+            truth = np.array([-1 if pd.isna(v) else position.get(str(v), -1) for v in targets[secret]])
+            freq = np.stack([_value_shares(o[secret], values) for o in outputs])
+            x_all = np.stack([_candidate_rows(feats[f], freq[f], len(values)) for f in range(n_fits)])
+            y_all = drawn[:, :, None] == np.arange(len(values))[None, None, :]
+            seed = int(ctx.rng.integers(2**31 - 1))
+            guess = _pooled_out_of_fold(x_all, y_all, seed)  # fits × targets
+            correct = int((guess == drawn).sum())
+            model = _forest(seed).fit(x_all.reshape(-1, x_all.shape[-1]), y_all.reshape(-1))
+            x_rel = _candidate_rows(release, _value_shares(ctx.data.synthetic[secret], values), len(values))
+            read = model.predict_proba(x_rel.reshape(-1, x_rel.shape[-1]))[:, 1].reshape(len(targets), -1).argmax(1)
+            on_release = {}
+            for table, sl in (
+                ("train", slice(0, len(plan.train_targets))),
+                ("holdout", slice(len(plan.train_targets), len(targets))),
+            ):
+                ok = truth[sl] >= 0
+                on_release[table] = [int((read[sl][ok] == truth[sl][ok]).sum()), int(ok.sum())]
+            n = n_fits * len(targets)
+            lo, hi = clopper_pearson(correct, n, conf)
+            chance = 1 / len(values)
+            acc = correct / n
+
+            def norm(a: float, chance: float = chance) -> float:
+                return max(0.0, (a - chance) / (1 - chance))
+
+            est = Estimate(
+                norm(acc),
+                norm(lo),
+                max(norm(hi), norm(acc)),
+                conf,
+                n,
+                "(accuracy − 1/k) / (1 − 1/k) over targets × fits, Clopper-Pearson",
+            )
+            base = Estimate(0.0, 0.0, 0.0, conf, n, f"guessing among {len(values)} values (accuracy {chance:.2f})")
+            details = {
+                "secret": secret,
+                "values": len(values),
+                "accuracy": acc,
+                "accuracy_ci_low": lo,
+                "accuracy_ci_high": hi,
+                "chance": chance,
+                "fits": n_fits,
+                "known_columns": known,
+                "threat_model": plan.threat.to_dict(),
+                "release": {table: {"correct": c, "targets": n_} for table, (c, n_) in on_release.items()},
+            }
+            summary = (
+                f"Trained {n_fits} times with each target's '{secret}' drawn at random among its {len(values)} most "
+                f"frequent values, the attacker reads the value back from the output for {acc:.1%} of targets × fits "
+                f"(95% CI {lo:.1%}-{hi:.1%}; guessing gives {chance:.1%}): what the release reveals about a person's "
+                f"'{secret}' beyond population statistics is {est.value:.3f} on a 0-1 scale."
+            )
+            out.append(
+                CheckResult(
+                    id=f"{self.id}[secret={secret}]",
+                    family=self.family,
+                    kind="risk",
+                    estimate=est,
+                    baseline=base,
+                    summary=summary,
+                    details=details,
+                    params={"fits": n_fits, "targets": len(targets)},
+                )
+            )
+        if not out:
+            raise CheckSkipped("needs a categorical sensitive column with at least two frequent values")
+        return out
+
+
+def _value_shares(column: pd.Series, values: list[str]) -> np.ndarray:
+    text = column.astype(object).map(lambda v: None if pd.isna(v) else str(v)).to_numpy()
+    return np.array([(text == v).mean() for v in values])
+
+
+def _candidate_rows(target_feats: np.ndarray, shares: np.ndarray, k: int) -> np.ndarray:
+    """One row per (target, candidate value): how much the output points at that value for that target.
+
+    Columns: share of the value among the target's nearest synthetic rows, synthetic rows agreeing
+    with the target on every known column that carry the value, all such rows, the value's share of
+    the whole output, and which value it is.
+    """
+    near = target_feats[:, -2 * k : -k]
+    same = target_feats[:, -k:]
+    n_t = len(target_feats)
+    total = np.repeat(same.sum(axis=1, keepdims=True), k, axis=1)
+    which = np.broadcast_to(np.eye(k), (n_t, k, k))
+    cols = [near[..., None], same[..., None], total[..., None], np.broadcast_to(shares, (n_t, k))[..., None], which]
+    return np.concatenate(cols, axis=2)
+
+
+def _pooled_out_of_fold(x: np.ndarray, y: np.ndarray, seed: int, folds: int = 4) -> np.ndarray:
+    """Out-of-fold guesses (fits × targets) of one model pooled over targets and candidate values.
+
+    Folds are groups of fits, so no fit is both learnt from and scored.
+    """
+    n_fits = x.shape[0]
+    order = np.random.default_rng(seed).permutation(n_fits)
+    guess = np.zeros(x.shape[:2], dtype=int)
+    for part in np.array_split(order, min(folds, n_fits)):
+        train = np.setdiff1d(order, part)
+        model = _forest(seed).fit(x[train].reshape(-1, x.shape[-1]), y[train].reshape(-1))
+        proba = model.predict_proba(x[part].reshape(-1, x.shape[-1]))
+        positive = proba[:, list(model.classes_).index(True)] if True in model.classes_ else np.zeros(len(proba))
+        guess[part] = positive.reshape(len(part), x.shape[1], x.shape[2]).argmax(axis=2)
+    return guess
+
+
+def _without(plan: _Plan, secret: str) -> _Plan:
+    """The same plan with counting queries that never use the secret column."""
+    subsets = [[c for c in s if c != secret] for s in plan.subsets]
+    return _Plan(
+        plan.train_targets,
+        plan.holdout_targets,
+        plan.kinds,
+        plan.pool,
+        plan.base_size,
+        plan.threat,
+        [s for s in subsets if s],
+    )

@@ -104,7 +104,9 @@ def audit(
     checks : sequence of str, optional
         Glob patterns of check ids to run (default: all).
     settings : mapping, optional
-        Further settings (``confidence``, ``rare_k``, ``n_bootstrap``, ``n_jobs``).
+        Further settings by name (``confidence``, ``rare_k``, ``n_bootstrap``, ``n_jobs``,
+        ``shadow_fits``, ``shadow_targets``, ``shadow_features``, ``backend``, ``scheduler``,
+        ``cache_dir``, ...; see :data:`synthguard.audit.config.DEFAULTS`).
     generator : GeneratorSpec or str, optional
         The generator that made the release, for the generator-in-the-loop checks: a
         :class:`~synthguard.generators.base.GeneratorSpec`, or a name (a built-in,
@@ -206,7 +208,16 @@ def demo(
     typed = from_frames(train_raw, holdout_raw, train_raw, **DEMO_ROLES)  # type: ignore[arg-type]
     gen = spec.make(int(cfg["seed"]))
     synthetic = gen.fit(typed.train).sample(len(typed.train))
-    result = audit(train_raw, holdout_raw, synthetic, seed=seed, policy=policy, quiet=quiet, **DEMO_ROLES)  # type: ignore[arg-type]
+    result = audit(
+        train_raw,
+        holdout_raw,
+        synthetic,
+        seed=seed,
+        policy=policy,
+        quiet=quiet,
+        generator=spec,
+        **DEMO_ROLES,  # type: ignore[arg-type]
+    )
     inputs = dict(result.inputs)
     for role, label in (
         ("train", "bundled Adult sample (train half)"),

@@ -173,6 +173,12 @@ def main() -> None:
 )
 @click.option("--shadow-fits", type=int, default=None, help="Generator fits for the shadow-model attacks (default 64).")
 @click.option("--shadow-targets", type=int, default=None, help="Shadow-attack targets per table (default 20).")
+@click.option(
+    "--shadow-features",
+    type=click.Choice(["local", "groundhog"]),
+    default=None,
+    help="Shadow-attack features: read at each target (local, default), or also Groundhog's dataset-level ones.",
+)
 @click.option("--n-jobs", type=int, default=None, help="Parallel jobs for generator fits and searches (-1: all cores).")
 @click.option(
     "--backend",
@@ -207,6 +213,7 @@ def audit(
     generator_params: tuple[str, ...],
     shadow_fits: int | None,
     shadow_targets: int | None,
+    shadow_features: str | None,
     n_jobs: int | None,
     backend: str | None,
     scheduler: str | None,
@@ -246,6 +253,7 @@ def audit(
         settings={
             "shadow_fits": shadow_fits,
             "shadow_targets": shadow_targets,
+            "shadow_features": shadow_features,
             "n_jobs": n_jobs,
             "backend": backend,
             "scheduler": scheduler,

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "sweep_attacks": 1000,
     "shadow_fits": 64,
     "shadow_targets": 20,
+    "shadow_features": "local",
     "backend": "loky",
     "scheduler": "",
     "cache_dir": "",
@@ -72,6 +73,7 @@ class Config:
             sweep_attacks=int(self.values["sweep_attacks"]),
             shadow_fits=int(self.values["shadow_fits"]),
             shadow_targets=int(self.values["shadow_targets"]),
+            shadow_features=str(self.values["shadow_features"]),
             backend=str(self.values["backend"]),
             scheduler=str(self.values["scheduler"]),
             cache_dir=str(self.values["cache_dir"]),
@@ -110,6 +112,8 @@ def _convert(key: str, value: Any, source: str) -> Any:
         raise InputError(f"{source}: setting 'backend' must be 'loky', 'threading' or 'dask'")
     if key == "shadow_fits" and out < 8:
         raise InputError(f"{source}: setting 'shadow_fits' must be at least 8")
+    if key == "shadow_features" and out not in ("local", "groundhog"):
+        raise InputError(f"{source}: setting 'shadow_features' must be 'local' or 'groundhog'")
     if key == "shadow_targets" and out < 1:
         raise InputError(f"{source}: setting 'shadow_targets' must be at least 1")
     if key == "singling_out_columns" and out < 2:

@@ -198,10 +198,14 @@ def evaluate(result: AuditResult, policy: Policy) -> AuditResult:
             entry = {"check": r.id, "rule": rule.text, "severity": rule.severity, "observed": v, "why": rule.why}
             e = r.estimate
             if e is not None and rule.field == "ci_high" and v is not None and _OPS[rule.op](e.value, rule.threshold):
+                remedy = (
+                    "more shadow fits (--shadow-fits) or targets (--shadow-targets)"
+                    if ".shadow" in r.id
+                    else "more attacks (--n-attacks) or a larger holdout"
+                )
                 entry["note"] = (
                     "inconclusive: the point estimate is below the threshold but the "
-                    "interval is too wide to show it; rerun with more attacks "
-                    "(--n-attacks) or a larger holdout"
+                    f"interval is too wide to show it; rerun with {remedy}"
                 )
             broken.append(entry)
             if rule.severity == "fail":

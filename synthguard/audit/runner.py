@@ -55,6 +55,7 @@ class Settings:
     sweep_attacks: int = 1000
     shadow_fits: int = 64
     shadow_targets: int = 20
+    shadow_features: str = "local"
     # how to run, never what comes out: kept out of the results' settings block
     backend: str = "loky"
     scheduler: str = ""
@@ -64,6 +65,7 @@ class Settings:
         return {
             "shadow_fits": self.shadow_fits,
             "shadow_targets": self.shadow_targets,
+            "shadow_features": self.shadow_features,
             "singling_out_sizes": self.singling_out_sizes,
             "singling_out_columns": self.singling_out_columns,
             "singling_out_attempts": self.singling_out_attempts,

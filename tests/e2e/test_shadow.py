@@ -84,6 +84,7 @@ def test_dp_histogram_epsilon_lower_bounds_never_exceed_its_epsilon():
 def test_dask_cluster_gives_exactly_the_local_result():
     # not importorskip: the `test` extra installs dask[distributed], and this test must run in CI
     import distributed
+
     data = _data(200, 400, generator="independent")
     spec = GeneratorSpec("independent")
     settings = {"shadow_fits": 16, "shadow_targets": 4}
@@ -157,3 +158,29 @@ class Broken:
 
     def sample(self, n: int) -> pd.DataFrame:
         return pd.DataFrame({c: ["x"] * n for c in self.columns})
+
+
+def test_groundhog_dataset_features_can_be_added():
+    data = _data(150, 300, generator="independent")
+    spec = GeneratorSpec("independent")
+    runs = {
+        mode: run_audit(
+            data,
+            seed=2,
+            checks=select_checks(SHADOW),
+            generator=spec,
+            settings=Settings(shadow_fits=8, shadow_targets=3, shadow_features=mode),
+        )
+        for mode in ("local", "groundhog")
+    }
+    for r in runs.values():
+        assert r.check("membership.shadow").status != "error"
+    assert runs["groundhog"].settings["shadow_features"] == "groundhog"
+
+
+def test_shadow_features_setting_is_checked():
+    from synthguard.audit import config
+    from synthguard.errors import InputError
+
+    with pytest.raises(InputError, match="shadow_features"):
+        config.load({"shadow_features": "everything"}, environ={})

@@ -4,7 +4,8 @@ A 2,000-row training sample and a 2,000-row holdout from the bundled Adult sampl
 made by the built-in ``cart`` generator; the shadow-model membership and attribute attacks run with
 64 fits and 20 training targets (plus 20 holdout targets), on both cores. The script runs the
 command line as a user would, in a subprocess, and prints the wall time of the whole audit and of
-each generator-in-the-loop check. Run: ``python benchmarks/shadow.py [--fits 64] [--targets 20]``.
+each generator-in-the-loop check, next to the floor: the generator fits alone, timed in the same
+run. Run: ``python benchmarks/shadow.py [--fits 64] [--targets 20] [--features local|groundhog]``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def main() -> None:
     ap.add_argument("--targets", type=int, default=20)
     ap.add_argument("--generator", default="cart")
     ap.add_argument("--rows", type=int, default=2000)
+    ap.add_argument("--features", choices=["local", "groundhog"], default="local")
     args = ap.parse_args()
     train, holdout = demo_data(0)
     rng = np.random.default_rng(0)
@@ -75,6 +77,7 @@ def main() -> None:
             os.environ,
             SYNTHGUARD_SHADOW_FITS=str(args.fits),
             SYNTHGUARD_SHADOW_TARGETS=str(args.targets),
+            SYNTHGUARD_SHADOW_FEATURES=args.features,
             SYNTHGUARD_N_JOBS="2",
         )
         t0 = time.perf_counter()
@@ -84,7 +87,7 @@ def main() -> None:
         result = json.loads((d / "out" / "results.json").read_text())
     print(
         f"machine: {os.cpu_count()} logical cores; {args.rows} training and {args.rows} holdout rows; "
-        f"generator {args.generator} (one fit+sample {t_gen:.2f} s)"
+        f"generator {args.generator} (one fit+sample {t_gen:.2f} s); shadow features: {args.features}"
     )
     print(f"{'check':40s} {'seconds':>8s}   result")
     shadow_seconds = 0.0

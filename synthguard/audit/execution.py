@@ -103,17 +103,23 @@ def _backend(backend: str, scheduler: str) -> Iterator[None]:
 
 
 class _Progress:
-    def __init__(self, total: int, quiet: bool) -> None:
+    """Counts fits on stderr, a bar redrawn in place; silent when stderr is not a terminal (as the runner's)."""
+
+    def __init__(self, total: int, quiet: bool, stream: Any = None) -> None:
         self.total, self.done = total, 0
-        self.enabled = not quiet and sys.stderr.isatty()
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def step(self) -> None:
         self.done += 1
-        if self.enabled:
-            sys.stderr.write(f"\r  generator fits {self.done}/{self.total}")
-            if self.done == self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        if not self.enabled:
+            return
+        width = 30
+        filled = width * self.done // max(self.total, 1)
+        self.stream.write(f"\r  generator fits [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}")
+        if self.done == self.total:
+            self.stream.write("\n")
+        self.stream.flush()
 
 
 def run_fits(

@@ -258,6 +258,16 @@ def _confusion(pos: np.ndarray, neg: np.ndarray, t: float) -> tuple[int, int, in
     return tp, len(pos) - tp, fp, len(neg) - fp
 
 
+def epsilon_ceiling(n_pos: int, n_neg: int, *, delta: float = 1e-5, confidence: float = 0.95) -> float:
+    """The largest ε lower bound that ``n_pos`` members and ``n_neg`` non-members can show at all.
+
+    What :func:`epsilon_lower_bound` gives when the attack separates the evaluation split
+    perfectly: a bound can never exceed it, whatever the generator, so a policy threshold above
+    it cannot be tested with that many samples.
+    """
+    return _eps_at(int(n_pos), 0, 0, int(n_neg), delta, confidence)
+
+
 def epsilon_lower_bound(
     pos_select: np.ndarray,
     neg_select: np.ndarray,
@@ -287,14 +297,16 @@ def epsilon_lower_bound(
     both = np.concatenate([ps, ns])
     if both.size == 0 or pe.size == 0 or ne.size == 0:
         return {"epsilon_lb": 0.0, "threshold_quantile": float("nan"), "delta": delta, "confidence": confidence}
-    cands = np.unique(both)
-    if len(cands) > max_thresholds:
-        cands = np.unique(np.quantile(both, np.linspace(0, 1, max_thresholds)))
-    best_t, best_val = cands[0], -1.0
-    for t in cands:
-        v = _eps_at(*_confusion(ps, ns, t), delta, confidence)
-        if v > best_val:
-            best_t, best_val = t, v
+    values = np.unique(both)
+    if len(values) > max_thresholds:
+        values = np.unique(np.quantile(both, np.linspace(0, 1, max_thresholds)))
+    # thresholds halfway between neighbouring scores (a score on the threshold is ambiguous), and
+    # among equally good ones the middle one: the margin on both sides carries over to new scores
+    cands = np.concatenate([[values[0] - 1.0], (values[:-1] + values[1:]) / 2]) if len(values) > 1 else values - 1.0
+    vals = np.array([_eps_at(*_confusion(ps, ns, t), delta, confidence) for t in cands])
+    best_val = float(vals.max())
+    tied = np.flatnonzero(vals >= best_val - 1e-12)
+    best_t = cands[tied[len(tied) // 2]]
     eps = _eps_at(*_confusion(pe, ne, best_t), delta, confidence)
     q = float((both <= best_t).mean())
     return {

@@ -160,6 +160,20 @@ class Broken:
         return pd.DataFrame({c: ["x"] * n for c in self.columns})
 
 
+class Copy:
+    """A generator that outputs every training row (cycled up to n): the most a release can leak."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def fit(self, data: pd.DataFrame) -> "Copy":
+        self.data = data.reset_index(drop=True)
+        return self
+
+    def sample(self, n: int) -> pd.DataFrame:
+        return self.data.iloc[np.arange(n) % len(self.data)].reset_index(drop=True)
+
+
 def test_groundhog_dataset_features_can_be_added():
     data = _data(150, 300, generator="independent")
     spec = GeneratorSpec("independent")
@@ -184,3 +198,46 @@ def test_shadow_features_setting_is_checked():
 
     with pytest.raises(InputError, match="shadow_features"):
         config.load({"shadow_features": "everything"}, environ={})
+
+
+def test_fit_progress_counts_every_fit_on_a_terminal():
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    bar = execution._Progress(4, quiet=False, stream=term)
+    for _ in range(4):
+        bar.step()
+    assert term.getvalue().count("generator fits") == 4 and term.getvalue().endswith("4/4\n")
+    log = io.StringIO()
+    silent = execution._Progress(4, quiet=False, stream=log)
+    silent.step()
+    assert log.getvalue() == ""
+
+
+def test_a_generator_that_copies_its_input_reaches_the_epsilon_ceiling_and_fails():
+    """A generator that outputs its whole training set: every target is perfectly separated, so the
+    bound for the chosen target equals the most 64 fits can show, which is above the open policy's
+    ε threshold of 1 (the rule can fire at the default number of fits)."""
+    from synthguard.audit.policy import evaluate, load_policy
+    from synthguard.core.stats import epsilon_ceiling
+
+    spec = GeneratorSpec("tests.e2e.test_shadow:Copy")
+    train, holdout = population(150, 1), population(300, 2)
+    synthetic = population(200, 3)  # larger than any shadow set, so a copy holds every row of it
+    r = run_audit(
+        from_frames(train, holdout, synthetic, **ROLES),
+        seed=0,
+        checks=select_checks(SHADOW),
+        generator=spec,
+        settings=Settings(shadow_fits=64, shadow_targets=4),
+    )
+    d = r.check("membership.shadow").details
+    assert d["worst_epsilon_lb"] == pytest.approx(d["epsilon_lb_ceiling"])
+    assert d["epsilon_lb_ceiling"] > 1.0
+    assert epsilon_ceiling(32, 32) > epsilon_ceiling(16, 16) > 1.0
+    broken = evaluate(r, load_policy("open")).policy["broken_rules"]
+    assert any(b["rule"].startswith("details.worst_epsilon_lb") for b in broken)

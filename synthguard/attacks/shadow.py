@@ -22,8 +22,8 @@ Security 2022; Houssiau et al., "TAPAS", 2022).
   features (means and spreads, full histograms, correlations: several hundred numbers shared by
   every target). They are off by default because, at the fit counts an audit can afford, they
   drown the target-specific signal: on 2,000 Adult rows and the ``cart`` generator the mean
-  per-target AUC was 0.606 with the default features and 0.534 with Groundhog's added (64 fits),
-  0.656 and 0.597 with 256 fits (``benchmarks/shadow.py``).
+  per-target AUC was 0.616 with the default features and 0.534 with Groundhog's added (64 fits),
+  0.660 and 0.591 with 256 fits (``benchmarks/shadow.py --fits N --features local|groundhog``).
 * A random-forest classifier per target, scored out of fold over the fits: per-target AUC, TPR at
   FPR 0 and 10 %. Then each classifier, trained on every fit, scores **the actual release**:
   members' against non-members' scores give the release's membership AUC under this threat model.
@@ -344,6 +344,21 @@ def _split_epsilon(x: np.ndarray, y: np.ndarray, seed: int, delta: float, confid
     return epsilon_lower_bound(select[ya], select[~ya], evaluate[yb], evaluate[~yb], delta=delta, confidence=confidence)
 
 
+def _attack_target(
+    x: np.ndarray, y: np.ndarray, seed: int, release_row: np.ndarray, confidence: float, delta: float
+) -> tuple[dict[str, Any], float, float]:
+    """One target: out-of-fold metrics, the split ε bound (and its selection value), its score on the release."""
+    oof = _out_of_fold(x, y.astype(int), seed)
+    scores = oof[:, -1] if oof.shape[1] else np.zeros(len(y))
+    m: dict[str, Any] = dict(_per_target(scores, y, confidence))
+    eps = _split_epsilon(x, y, seed, delta, confidence)
+    m["epsilon_lb"] = eps["epsilon_lb"]
+    on_release = 0.0
+    if len(np.unique(y)) == 2:
+        on_release = float(_forest(seed).fit(x, y).predict_proba(release_row[None, :])[0, 1])
+    return m, float(eps["epsilon_lb_selection_split"]), on_release
+
+
 def _mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
     """Mean over targets with a t interval (targets are the sampling unit)."""
     from scipy import stats as st
@@ -402,16 +417,16 @@ class ShadowMembership:
         feats = np.stack([shadow_features(ctx, plan, out) for out in outputs])  # fits × targets × features
         release = shadow_features(ctx, plan, ctx.data.synthetic)
         conf, delta = st.confidence, st.delta
+        seeds_t = [int(ctx.rng.integers(2**31 - 1)) for _ in range(n_t)]
+        import joblib
+
+        # targets are independent; small forests are bound by the interpreter, so processes, not threads
+        done = joblib.Parallel(n_jobs=st.n_jobs)(
+            joblib.delayed(_attack_target)(feats[:, t, :], inside[:, t], seeds_t[t], release[t], conf, delta)
+            for t in range(n_t)
+        )
         per_target, release_scores, selection = [], np.zeros(n_t), np.zeros(n_t)
-        for t in range(n_t):
-            x, y = feats[:, t, :], inside[:, t]
-            seed = int(ctx.rng.integers(2**31 - 1))
-            oof = _out_of_fold(x, y.astype(int), seed)
-            scores = oof[:, -1] if oof.shape[1] else np.zeros(n_fits)
-            m: dict[str, Any] = dict(_per_target(scores, y, conf))
-            eps = _split_epsilon(x, y, seed, delta, conf)
-            m["epsilon_lb"] = eps["epsilon_lb"]
-            selection[t] = eps["epsilon_lb_selection_split"]
+        for t, (m, selection[t], release_scores[t]) in enumerate(done):
             m.update(
                 {
                     "target": t,
@@ -425,8 +440,6 @@ class ShadowMembership:
                 }
             )
             per_target.append(m)
-            if len(np.unique(y)) == 2:
-                release_scores[t] = _forest(seed).fit(x, y).predict_proba(release[t : t + 1])[0, 1]
         train_t = [m for m in per_target if m["table"] == "train"]
         aucs = np.array([m["auc"] for m in train_t])
         mean, lo, hi = _mean_interval(aucs, conf)

@@ -516,7 +516,7 @@ class ShadowMembership:
                 baseline=Estimate(0.5, 0.5, 0.5, conf, n_t, "an attacker without the release (AUC 0.5)"),
                 summary=(
                     f"The shadow-trained attack, applied to the release, scores the {len(members)} training "
-                    f"targets against the {len(nonmembers)} holdout targets with AUC {r_auc:.3f} (95% CI "
+                    f"targets against the {len(nonmembers)} holdout targets with AUC {r_auc:.3f} ({conf:.0%} CI "
                     f"{r_lo:.3f}-{r_hi:.3f}): the release's membership risk under the generator-in-the-loop threat "
                     "model (few targets, so a wide interval)."
                 ),
@@ -617,8 +617,8 @@ class ShadowAttribute:
             summary = (
                 f"Trained {n_fits} times with each target's '{secret}' drawn at random among its {len(values)} most "
                 f"frequent values, the attacker reads the value back from the output for {acc:.1%} of targets × fits "
-                f"(95% CI {lo:.1%}-{hi:.1%}; guessing gives {chance:.1%}): what the release reveals about a person's "
-                f"'{secret}' beyond population statistics is {est.value:.3f} on a 0-1 scale."
+                f"({conf:.0%} CI {lo:.1%}-{hi:.1%}; guessing gives {chance:.1%}): what the release reveals about a "
+                f"person's '{secret}' beyond population statistics is {est.value:.3f} on a 0-1 scale."
             )
             out.append(
                 CheckResult(

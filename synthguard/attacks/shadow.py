@@ -34,8 +34,9 @@ Security 2022; Houssiau et al., "TAPAS", 2022).
   correction. ``epsilon_lb_ceiling`` is the largest bound the odd fits could show at all (perfect
   separation); a policy threshold above it cannot be tested with that many fits.
 * Attribute inference (TAPAS): for a sensitive column, a second set of fits includes every target
-  with a secret value drawn at random from the column's frequent values; a classifier per target
-  learns to read that value back from the output. Its accuracy above the ``1/k`` of guessing
+  with a secret value drawn at random from the column's frequent values (for a numeric column, one
+  of its quintile bins, planted as the bin's median); one classifier, pooled over targets, learns
+  to read the value (or bin) back from the output. Its accuracy above the ``1/k`` of guessing
   measures what the release reveals about that person beyond population statistics.
 """
 
@@ -236,13 +237,13 @@ def shadow_features(
     plan: _Plan,
     synthetic: pd.DataFrame,
     known: list[str] | None = None,
-    secret: tuple[str, list[str]] | None = None,
+    secret: tuple[str, _SecretCells] | None = None,
 ) -> np.ndarray:
     """Feature matrix (targets × features) of one synthetic output.
 
     ``known`` restricts the target-specific features to the columns the attacker knows of the
     targets (all columns for membership; all but the secret for attribute inference). With
-    ``secret = (column, values)``, the features also hold how often each value appears among the
+    ``secret = (column, cells)``, the features also hold how often each cell appears among the
     target's nearest synthetic rows and among the synthetic rows that agree with the target on
     every known column (where a copy of the target would show its value).
     """
@@ -256,12 +257,12 @@ def shadow_features(
     d, _nearest_idx = knn(xt, xk, k)
     copies = np.isin(row_hashes(targets[cols]), row_hashes(synthetic[cols])).astype(float)
     counts = np.empty((len(targets), len(plan.subsets)))
-    for j, cols in enumerate(plan.subsets):
-        syn_h = row_hashes(synthetic[cols])
+    for j, subset in enumerate(plan.subsets):
+        syn_h = row_hashes(synthetic[subset])
         uniq, cnt = np.unique(syn_h, return_counts=True)
-        pos = np.searchsorted(uniq, row_hashes(targets[cols]))
-        pos = np.clip(pos, 0, len(uniq) - 1)
-        hit = uniq[pos] == row_hashes(targets[cols])
+        target_h = row_hashes(targets[subset])
+        pos = np.clip(np.searchsorted(uniq, target_h), 0, len(uniq) - 1)
+        hit = uniq[pos] == target_h
         counts[:, j] = np.where(hit, cnt[pos], 0) / len(synthetic)
     parts = [d, copies[:, None], counts]
     parts.append(_histograms_at_targets(ctx, x, enc.encoder.transform(targets), enc.encoder.feature_index(cols)))
@@ -270,13 +271,11 @@ def shadow_features(
         parts.append(np.broadcast_to(dataset, (len(targets), len(dataset))))
     # the value-specific features come last (read back by position in _candidate_rows)
     if secret is not None:
-        column, values = secret
-        code = synthetic[column].astype(object).map(lambda v: str(v) if not pd.isna(v) else None)
-        idx = _nearest_idx
-        onehot = np.stack([(code.to_numpy() == v) for v in values], axis=1).astype(float)  # rows × values
-        parts.append(onehot[idx].mean(axis=1))  # share of each value among the nearest rows
+        column, cells = secret
+        onehot = (cells.codes(synthetic[column])[:, None] == np.arange(cells.k)[None, :]).astype(float)  # rows × cells
+        parts.append(onehot[_nearest_idx].mean(axis=1))  # share of each cell among the nearest rows
         key_syn = row_hashes(synthetic[cols])
-        same = np.zeros((len(targets), len(values)))
+        same = np.zeros((len(targets), cells.k))
         order = np.argsort(key_syn, kind="stable")
         sorted_keys = key_syn[order]
         for i, h in enumerate(row_hashes(targets[cols])):
@@ -529,7 +528,7 @@ class ShadowMembership:
 
 @register
 class ShadowAttribute:
-    """Shadow-model attribute inference (TAPAS) for each categorical sensitive column."""
+    """Shadow-model attribute inference (TAPAS) for each categorical or numeric sensitive column."""
 
     id: ClassVar[str] = "attribute.shadow"
     family: ClassVar[str] = "attribute"
@@ -545,38 +544,35 @@ class ShadowAttribute:
         conf = st.confidence
         out = []
         for secret in ctx.schema.sensitive:
-            if ctx.schema.kind(secret) != "categorical":
-                continue
-            real = pd.concat([ctx.data.train[secret], ctx.data.holdout[secret]]).dropna().astype(str)
-            values = real.value_counts().index[:_MAX_SECRET_VALUES].tolist()
-            if len(values) < 2:
+            real = pd.concat([ctx.data.train[secret], ctx.data.holdout[secret]], ignore_index=True)
+            cells = _SecretCells.of(real, ctx.schema.kind(secret))
+            if cells is None:
                 continue
             rng = ctx.shared_rng(f"shadow.attribute.{secret}")
             n_fits = max(8, int(st.shadow_fits) // 2)
             targets = _target_rows(ctx, plan)
-            drawn = rng.integers(0, len(values), size=(n_fits, len(targets)))
+            drawn = rng.integers(0, cells.k, size=(n_fits, len(targets)))
             datasets, seeds = [], rng.integers(0, 2**31 - 1, size=n_fits)
             for f in range(n_fits):
                 background = ctx.data.holdout.iloc[rng.choice(plan.pool, size=plan.base_size, replace=False)]
                 planted = targets.copy()
-                planted[secret] = [values[i] for i in drawn[f]]
+                planted[secret] = [cells.plant[i] for i in drawn[f]]
                 datasets.append(pd.concat([background, planted], ignore_index=True))
             outputs = _fits(ctx, plan, datasets, seeds, f"shadow ({secret})")
             # the target-specific features use what the attacker knows of a target: not the secret
             known = [c for c in ctx.schema.names if c != secret]
             p_known = _without(plan, secret)
-            feats = np.stack([shadow_features(ctx, p_known, o, known, (secret, values)) for o in outputs])
-            release = shadow_features(ctx, p_known, ctx.data.synthetic, known, (secret, values))
-            position = {v: i for i, v in enumerate(values)}
-            truth = np.array([-1 if pd.isna(v) else position.get(str(v), -1) for v in targets[secret]])
-            freq = np.stack([_value_shares(o[secret], values) for o in outputs])
-            x_all = np.stack([_candidate_rows(feats[f], freq[f], len(values)) for f in range(n_fits)])
-            y_all = drawn[:, :, None] == np.arange(len(values))[None, None, :]
+            feats = np.stack([shadow_features(ctx, p_known, o, known, (secret, cells)) for o in outputs])
+            release = shadow_features(ctx, p_known, ctx.data.synthetic, known, (secret, cells))
+            truth = cells.codes(targets[secret])
+            freq = np.stack([cells.shares(o[secret]) for o in outputs])
+            x_all = np.stack([_candidate_rows(feats[f], freq[f], cells.k) for f in range(n_fits)])
+            y_all = drawn[:, :, None] == np.arange(cells.k)[None, None, :]
             seed = int(ctx.rng.integers(2**31 - 1))
             guess = _pooled_out_of_fold(x_all, y_all, seed)  # fits × targets
             correct = int((guess == drawn).sum())
             model = _forest(seed).fit(x_all.reshape(-1, x_all.shape[-1]), y_all.reshape(-1))
-            x_rel = _candidate_rows(release, _value_shares(ctx.data.synthetic[secret], values), len(values))
+            x_rel = _candidate_rows(release, cells.shares(ctx.data.synthetic[secret]), cells.k)
             read = model.predict_proba(x_rel.reshape(-1, x_rel.shape[-1]))[:, 1].reshape(len(targets), -1).argmax(1)
             on_release = {}
             for table, sl in (
@@ -587,7 +583,7 @@ class ShadowAttribute:
                 on_release[table] = [int((read[sl][ok] == truth[sl][ok]).sum()), int(ok.sum())]
             n = n_fits * len(targets)
             lo, hi = clopper_pearson(correct, n, conf)
-            chance = 1 / len(values)
+            chance = 1 / cells.k
             acc = correct / n
 
             def norm(a: float, chance: float = chance) -> float:
@@ -601,10 +597,11 @@ class ShadowAttribute:
                 n,
                 "(accuracy − 1/k) / (1 − 1/k) over targets × fits, Clopper-Pearson",
             )
-            base = Estimate(0.0, 0.0, 0.0, conf, n, f"guessing among {len(values)} values (accuracy {chance:.2f})")
+            base = Estimate(0.0, 0.0, 0.0, conf, n, f"guessing among {cells.k} cells (accuracy {chance:.2f})")
             details = {
                 "secret": secret,
-                "values": len(values),
+                "values": cells.k,
+                "secret_kind": cells.kind,
                 "accuracy": acc,
                 "accuracy_ci_low": lo,
                 "accuracy_ci_high": hi,
@@ -615,8 +612,8 @@ class ShadowAttribute:
                 "release": {table: {"correct": c, "targets": n_} for table, (c, n_) in on_release.items()},
             }
             summary = (
-                f"Trained {n_fits} times with each target's '{secret}' drawn at random among its {len(values)} most "
-                f"frequent values, the attacker reads the value back from the output for {acc:.1%} of targets × fits "
+                f"Trained {n_fits} times with each target's '{secret}' drawn at random among {cells.describe()}, "
+                f"the attacker reads the value back from the output for {acc:.1%} of targets × fits "
                 f"({conf:.0%} CI {lo:.1%}-{hi:.1%}; guessing gives {chance:.1%}): what the release reveals about a "
                 f"person's '{secret}' beyond population statistics is {est.value:.3f} on a 0-1 scale."
             )
@@ -633,13 +630,69 @@ class ShadowAttribute:
                 )
             )
         if not out:
-            raise CheckSkipped("needs a categorical sensitive column with at least two frequent values")
+            raise CheckSkipped("needs a categorical or numeric sensitive column with at least two distinct values")
         return out
 
 
-def _value_shares(column: pd.Series, values: list[str]) -> np.ndarray:
-    text = column.astype(object).map(lambda v: None if pd.isna(v) else str(v)).to_numpy()
-    return np.array([(text == v).mean() for v in values])
+@dataclass(frozen=True)
+class _SecretCells:
+    """The values a secret is randomised over: the most frequent categories, or quantile bins of a number.
+
+    ``plant[i]`` is the value written into a shadow training set for cell ``i`` (a category, or the
+    median of the real values in bin ``i``); ``codes`` maps any column to cell numbers (-1 for
+    missing and other values).
+    """
+
+    kind: str
+    plant: tuple[Any, ...]
+    edges: tuple[float, ...] = ()
+
+    @property
+    def k(self) -> int:
+        return len(self.plant)
+
+    @classmethod
+    def of(cls, real: pd.Series, kind: str) -> _SecretCells | None:
+        """Cells for a sensitive column from the real data; ``None`` when fewer than two cells exist."""
+        if kind == "categorical":
+            values = real.dropna().astype(str).value_counts().index[:_MAX_SECRET_VALUES].tolist()
+            return cls("categorical", tuple(values)) if len(values) >= 2 else None
+        if kind != "numeric":
+            return None
+        x = pd.to_numeric(real, errors="coerce").dropna().to_numpy(dtype=float)
+        if len(x) == 0:
+            return None
+        inner = np.linspace(0, 1, _MAX_SECRET_VALUES + 1)[1:-1]
+        # bins (e_{i-1}, e_i]: the edges are observed values, so only the top bin can be empty
+        edges = np.unique(np.quantile(x, inner, method="lower"))
+        while len(edges) and not np.any(x > edges[-1]):
+            edges = edges[:-1]
+        if len(edges) == 0:
+            return None
+        bins = np.searchsorted(edges, x, side="left")
+        # plant an observed value (the lower median of the bin), so whole-number columns stay whole
+        plant = tuple(float(np.quantile(x[bins == b], 0.5, method="lower")) for b in range(len(edges) + 1))
+        return cls("numeric", plant, tuple(float(e) for e in edges))
+
+    def codes(self, column: pd.Series) -> np.ndarray:
+        if self.kind == "categorical":
+            text = column.astype(object).map(lambda v: None if pd.isna(v) else str(v)).to_numpy()
+            out = np.full(len(text), -1)
+            for i, v in enumerate(self.plant):
+                out[text == v] = i
+            return out
+        x = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        return np.where(np.isnan(x), -1, np.searchsorted(np.asarray(self.edges), x, side="left"))
+
+    def shares(self, column: pd.Series) -> np.ndarray:
+        """Share of the column's rows in each cell."""
+        c = self.codes(column)
+        return np.array([(c == i).mean() for i in range(self.k)])
+
+    def describe(self) -> str:
+        if self.kind == "categorical":
+            return f"its {self.k} most frequent values"
+        return f"{self.k} quantile bins (planted as each bin's median; reading the bin back counts)"
 
 
 def _candidate_rows(target_feats: np.ndarray, shares: np.ndarray, k: int) -> np.ndarray:

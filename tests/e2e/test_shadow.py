@@ -13,17 +13,20 @@ from tests.helpers import ROLES, population
 SHADOW = ["membership.shadow"]
 
 
-def _data(n_train=300, n_holdout=600, generator="bootstrap", seed=5):
+NUMERIC_SECRET = {**ROLES, "sensitive": ["diagnosis", "income"]}
+
+
+def _data(n_train=300, n_holdout=600, generator="bootstrap", seed=5, roles=ROLES):
     train, holdout = population(n_train, 1), population(n_holdout, 2)
-    typed = from_frames(train, holdout, train, **ROLES)
+    typed = from_frames(train, holdout, train, **roles)
     synthetic = get_generator(generator, seed=seed).fit(typed.train).sample(n_train)
-    return from_frames(train, holdout, synthetic, **ROLES)
+    return from_frames(train, holdout, synthetic, **roles)
 
 
 @pytest.fixture(scope="module")
 def bootstrap_result():
     return run_audit(
-        _data(),
+        _data(roles=NUMERIC_SECRET),
         seed=0,
         checks=select_checks(["membership.shadow", "attribute.shadow"]),
         settings=Settings(shadow_fits=64, shadow_targets=10, n_jobs=2),
@@ -54,6 +57,25 @@ def test_shadow_attribute_inference_reads_planted_values_back(bootstrap_result):
     q = 1 - (1 - 1 / 300) ** 300
     # a copy of the target (probability q) shows its planted value; otherwise only guessing is left
     assert c.estimate.ci_low > 0.4 and c.estimate.ci_high > q - 0.1
+
+
+def test_shadow_attribute_inference_reads_a_numeric_secret_back_by_bin(bootstrap_result):
+    c = bootstrap_result.check("attribute.shadow[secret=income]")
+    assert c.details["secret_kind"] == "numeric" and c.details["values"] == 5
+    assert c.estimate.ci_low > 0.4
+
+
+def test_shadow_attribute_inference_reads_nothing_from_an_independent_release():
+    r = run_audit(
+        _data(200, 400, generator="independent", roles=NUMERIC_SECRET),
+        seed=0,
+        checks=select_checks(["attribute.shadow"]),
+        generator=GeneratorSpec("independent"),
+        settings=Settings(shadow_fits=32, shadow_targets=6),
+    )
+    for secret in ("diagnosis", "income"):
+        e = r.check(f"attribute.shadow[secret={secret}]").estimate
+        assert e.ci_low == 0.0 and e.value < 0.15
 
 
 def test_dp_histogram_epsilon_lower_bounds_never_exceed_its_epsilon():

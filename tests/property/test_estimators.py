@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +95,26 @@ def test_numeric_guess_tolerance_is_relative_to_the_true_value(values):
     assert not correct_guesses(far, truth, numeric=True).any()
     # anonymeter's defect: a negative guess must not count as correct for a positive truth
     assert not correct_guesses(-np.abs(truth) - 1, np.abs(truth) + 1, numeric=True).any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-5, 5), min_size=2, max_size=200),
+    st.floats(0.0, 0.95),
+)
+def test_shadow_secret_cells_plant_observed_values_into_their_own_cell(values, atom_share):
+    """Numeric secrets are randomised over quantile bins: every planted value is an observed value
+    and falls into the cell it stands for, also for columns dominated by one value."""
+    from synthguard.attacks.shadow import _SecretCells
+
+    x = np.array(values, dtype=float)
+    x[: int(atom_share * len(x))] = 0.0
+    cells = _SecretCells.of(pd.Series(x), "numeric")
+    if len(np.unique(x)) < 2:
+        assert cells is None
+        return
+    assert cells is not None and 2 <= cells.k <= 5
+    assert set(cells.plant) <= set(x.tolist())
+    assert cells.codes(pd.Series(cells.plant)).tolist() == list(range(cells.k))
+    shares = cells.shares(pd.Series(x))
+    assert np.all(shares > 0) and shares.sum() == pytest.approx(1.0)

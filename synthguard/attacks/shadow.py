@@ -22,8 +22,8 @@ Security 2022; Houssiau et al., "TAPAS", 2022).
   features (means and spreads, full histograms, correlations: several hundred numbers shared by
   every target). They are off by default because, at the fit counts an audit can afford, they
   drown the target-specific signal: on 2,000 Adult rows and the ``cart`` generator the mean
-  per-target AUC was 0.616 with the default features and 0.534 with Groundhog's added (64 fits),
-  0.660 and 0.591 with 256 fits (``benchmarks/shadow.py --fits N --features local|groundhog``).
+  per-target AUC was 0.606 with the default features and 0.530 with Groundhog's added (64 fits),
+  0.656 and 0.581 with 256 fits (``benchmarks/shadow.py --fits N --features local|groundhog``).
 * A random-forest classifier per target, scored out of fold over the fits: per-target AUC, TPR at
   FPR 0 and 10 %. Then each classifier, trained on every fit, scores **the actual release**:
   members' against non-members' scores give the release's membership AUC under this threat model.

@@ -55,7 +55,7 @@ from synthguard.audit.runner import AuditContext, CheckSkipped, register
 from synthguard.core.encoding import encoded
 from synthguard.core.hashing import row_hashes
 from synthguard.core.neighbors import knn
-from synthguard.core.stats import auc_delong, clopper_pearson, epsilon_ceiling, epsilon_lower_bound, tpr_at_fpr
+from synthguard.core.stats import auc_delong, epsilon_ceiling, epsilon_lower_bound, tpr_at_fpr
 
 __all__ = ["ShadowAttribute", "ShadowMembership", "ThreatModel", "shadow_features"]
 
@@ -570,7 +570,7 @@ class ShadowAttribute:
             y_all = drawn[:, :, None] == np.arange(cells.k)[None, None, :]
             seed = int(ctx.rng.integers(2**31 - 1))
             guess = _pooled_out_of_fold(x_all, y_all, seed)  # fits × targets
-            correct = int((guess == drawn).sum())
+            correct = int((guess == drawn).sum())  # over targets × fits
             model = _forest(seed).fit(x_all.reshape(-1, x_all.shape[-1]), y_all.reshape(-1))
             x_rel = _candidate_rows(release, cells.shares(ctx.data.synthetic[secret]), cells.k)
             read = model.predict_proba(x_rel.reshape(-1, x_rel.shape[-1]))[:, 1].reshape(len(targets), -1).argmax(1)
@@ -581,10 +581,11 @@ class ShadowAttribute:
             ):
                 ok = truth[sl] >= 0
                 on_release[table] = [int((read[sl][ok] == truth[sl][ok]).sum()), int(ok.sum())]
-            n = n_fits * len(targets)
-            lo, hi = clopper_pearson(correct, n, conf)
+            # targets are the sampling unit (a target's guesses across fits share what makes it exposed),
+            # so the interval is over per-target accuracies, as for membership.shadow
+            acc, lo, hi = _mean_interval((guess == drawn).mean(axis=0), conf)
+            n = len(targets)
             chance = 1 / cells.k
-            acc = correct / n
 
             def norm(a: float, chance: float = chance) -> float:
                 return max(0.0, (a - chance) / (1 - chance))
@@ -595,7 +596,7 @@ class ShadowAttribute:
                 max(norm(hi), norm(acc)),
                 conf,
                 n,
-                "(accuracy − 1/k) / (1 − 1/k) over targets × fits, Clopper-Pearson",
+                "(accuracy − 1/k) / (1 − 1/k), accuracy over targets × fits, t interval over targets",
             )
             base = Estimate(0.0, 0.0, 0.0, conf, n, f"guessing among {cells.k} cells (accuracy {chance:.2f})")
             details = {
@@ -606,6 +607,8 @@ class ShadowAttribute:
                 "accuracy_ci_low": lo,
                 "accuracy_ci_high": hi,
                 "chance": chance,
+                "correct": correct,
+                "guesses": n_fits * len(targets),
                 "fits": n_fits,
                 "known_columns": known,
                 "threat_model": plan.threat.to_dict(),

@@ -74,8 +74,23 @@ def test_shadow_attribute_inference_reads_nothing_from_an_independent_release():
         settings=Settings(shadow_fits=32, shadow_targets=6),
     )
     for secret in ("diagnosis", "income"):
-        e = r.check(f"attribute.shadow[secret={secret}]").estimate
-        assert e.ci_low == 0.0 and e.value < 0.15
+        c = r.check(f"attribute.shadow[secret={secret}]")
+        assert c.estimate.ci_low == 0.0 and c.estimate.value < 0.15
+        # no anti-learning either: the accuracy interval covers guessing
+        assert c.details["accuracy_ci_low"] <= c.details["chance"] <= c.details["accuracy_ci_high"]
+
+
+def test_planted_secrets_are_balanced_per_target_within_each_fold():
+    from synthguard.attacks.shadow import _balanced_draws
+
+    rng = np.random.default_rng(0)
+    drawn = _balanced_draws(rng, n_fits=34, n_targets=7, k=5, folds=4)
+    assert drawn.shape == (34, 7) and drawn.min() >= 0 and drawn.max() <= 4
+    for f in range(4):
+        block = drawn[np.arange(34) % 4 == f]
+        for t in range(7):
+            counts = np.bincount(block[:, t], minlength=5)
+            assert counts.max() - counts.min() <= 1
 
 
 def test_dp_histogram_epsilon_lower_bounds_never_exceed_its_epsilon():

@@ -671,8 +671,11 @@ class _SecretCells:
         edges = np.unique(np.quantile(x, inner, method="lower"))
         while len(edges) and not np.any(x > edges[-1]):
             edges = edges[:-1]
-        if len(edges) == 0:
-            return None
+        if len(edges) == 0:  # one value holds every quintile: split off the values below it
+            distinct = np.unique(x)
+            if len(distinct) < 2:
+                return None
+            edges = distinct[-2:-1]
         bins = np.searchsorted(edges, x, side="left")
         # plant an observed value (the lower median of the bin), so whole-number columns stay whole
         plant = tuple(float(np.quantile(x[bins == b], 0.5, method="lower")) for b in range(len(edges) + 1))

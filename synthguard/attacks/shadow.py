@@ -252,8 +252,9 @@ def shadow_features(
     cols = list(known) if known is not None else ctx.schema.names
     x = enc.encoder.transform(synthetic)
     targets = _target_rows(ctx, plan)
+    xt_all = enc.encoder.transform(targets)
     xk = enc.encoder.transform(synthetic, columns=cols) if known is not None else x
-    xt = enc.encoder.transform(targets, columns=cols) if known is not None else enc.encoder.transform(targets)
+    xt = enc.encoder.transform(targets, columns=cols) if known is not None else xt_all
     k = min(_K_DIST, len(x))
     d, _nearest_idx = knn(xt, xk, k)
     copies = np.isin(row_hashes(targets[cols]), row_hashes(synthetic[cols])).astype(float)
@@ -266,7 +267,7 @@ def shadow_features(
         hit = uniq[pos] == target_h
         counts[:, j] = np.where(hit, cnt[pos], 0) / len(synthetic)
     parts = [d, copies[:, None], counts]
-    parts.append(_histograms_at_targets(ctx, x, enc.encoder.transform(targets), enc.encoder.feature_index(cols)))
+    parts.append(_histograms_at_targets(ctx, x, xt_all, enc.encoder.feature_index(cols)))
     if ctx.settings.shadow_features == "groundhog":
         dataset = _dataset_features(ctx, x)
         parts.append(np.broadcast_to(dataset, (len(targets), len(dataset))))

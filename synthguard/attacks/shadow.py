@@ -205,13 +205,9 @@ def _histogram_edges(ctx: AuditContext) -> list[tuple[int, np.ndarray]]:
     return edges
 
 
-def _histograms_at_targets(ctx: AuditContext, x: np.ndarray, xt: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Groundhog's histogram features read at each target: share of synthetic rows in its bin, per column.
-
-    Only the encoded features in ``known`` are read at the target (an attribute-inference attacker
-    does not know the target's secret).
-    """
-    edges = [(j, e) for j, e in _histogram_edges(ctx) if j in set(known.tolist())]
+def _histograms_at_targets(ctx: AuditContext, x: np.ndarray, xt: np.ndarray) -> np.ndarray:
+    """Groundhog's histogram features read at each target: share of synthetic rows in its bin, per column."""
+    edges = _histogram_edges(ctx)
     out = np.zeros((len(xt), len(edges)))
     for i, (j, e) in enumerate(edges):
         hist = np.bincount(np.searchsorted(e, x[:, j]), minlength=len(e) + 1) / len(x)
@@ -233,30 +229,16 @@ def _dataset_features(ctx: AuditContext, x: np.ndarray) -> np.ndarray:
     return np.concatenate([np.atleast_1d(f) for f in feats]).astype(np.float64)
 
 
-def shadow_features(
-    ctx: AuditContext,
-    plan: _Plan,
-    synthetic: pd.DataFrame,
-    known: list[str] | None = None,
-    secret: tuple[str, _SecretCells] | None = None,
-) -> np.ndarray:
-    """Feature matrix (targets × features) of one synthetic output.
-
-    ``known`` restricts the target-specific features to the columns the attacker knows of the
-    targets (all columns for membership; all but the secret for attribute inference). With
-    ``secret = (column, cells)``, the features also hold how often each cell appears among the
-    target's nearest synthetic rows and among the synthetic rows that agree with the target on
-    every known column (where a copy of the target would show its value).
-    """
+def shadow_features(ctx: AuditContext, plan: _Plan, synthetic: pd.DataFrame) -> np.ndarray:
+    """Membership feature matrix (targets × features) of one synthetic output: each target's
+    distances to its nearest synthetic rows, whether it is copied, its column-subset counts and the
+    histograms at its bins (plus Groundhog's dataset-level features when asked for)."""
     enc = encoded(ctx)
-    cols = list(known) if known is not None else ctx.schema.names
     x = enc.encoder.transform(synthetic)
     targets = _target_rows(ctx, plan)
-    xt_all = enc.encoder.transform(targets)
-    xk = enc.encoder.transform(synthetic, columns=cols) if known is not None else x
-    xt = enc.encoder.transform(targets, columns=cols) if known is not None else xt_all
-    k = min(_K_DIST, len(x))
-    d, _nearest_idx = knn(xt, xk, k)
+    xt = enc.encoder.transform(targets)
+    d, _ = knn(xt, x, min(_K_DIST, len(x)))
+    cols = ctx.schema.names
     copies = np.isin(row_hashes(targets[cols]), row_hashes(synthetic[cols])).astype(float)
     counts = np.empty((len(targets), len(plan.subsets)))
     for j, subset in enumerate(plan.subsets):
@@ -266,25 +248,32 @@ def shadow_features(
         pos = np.clip(np.searchsorted(uniq, target_h), 0, len(uniq) - 1)
         hit = uniq[pos] == target_h
         counts[:, j] = np.where(hit, cnt[pos], 0) / len(synthetic)
-    parts = [d, copies[:, None], counts]
-    parts.append(_histograms_at_targets(ctx, x, xt_all, enc.encoder.feature_index(cols)))
+    parts = [d, copies[:, None], counts, _histograms_at_targets(ctx, x, xt)]
     if ctx.settings.shadow_features == "groundhog":
         dataset = _dataset_features(ctx, x)
         parts.append(np.broadcast_to(dataset, (len(targets), len(dataset))))
-    # the value-specific features come last (read back by position in _candidate_rows)
-    if secret is not None:
-        column, cells = secret
-        onehot = (cells.codes(synthetic[column])[:, None] == np.arange(cells.k)[None, :]).astype(float)  # rows × cells
-        parts.append(onehot[_nearest_idx].mean(axis=1))  # share of each cell among the nearest rows
-        key_syn = row_hashes(synthetic[cols])
-        same = np.zeros((len(targets), cells.k))
-        order = np.argsort(key_syn, kind="stable")
-        sorted_keys = key_syn[order]
-        for i, h in enumerate(row_hashes(targets[cols])):
-            lo, hi = np.searchsorted(sorted_keys, h, "left"), np.searchsorted(sorted_keys, h, "right")
-            same[i] = onehot[order[lo:hi]].sum(axis=0)
-        parts.append(same)
     return np.column_stack(parts)
+
+
+def _secret_features(
+    ctx: AuditContext, plan: _Plan, synthetic: pd.DataFrame, known: list[str], column: str, cells: _SecretCells
+) -> tuple[np.ndarray, np.ndarray]:
+    """What one output says about each target's secret (targets × cells, twice): the share of each
+    cell among the target's nearest synthetic rows on the known columns, and the number of synthetic
+    rows agreeing with the target on every known column that carry it (where a copy would show it)."""
+    enc = encoded(ctx)
+    targets = _target_rows(ctx, plan)
+    xk = enc.encoder.transform(synthetic, columns=known)
+    _, nearest = knn(enc.encoder.transform(targets, columns=known), xk, min(_K_DIST, len(xk)))
+    onehot = (cells.codes(synthetic[column])[:, None] == np.arange(cells.k)[None, :]).astype(float)  # rows × cells
+    key_syn = row_hashes(synthetic[known])
+    order = np.argsort(key_syn, kind="stable")
+    sorted_keys = key_syn[order]
+    same = np.zeros((len(targets), cells.k))
+    for i, h in enumerate(row_hashes(targets[known])):
+        lo, hi = np.searchsorted(sorted_keys, h, "left"), np.searchsorted(sorted_keys, h, "right")
+        same[i] = onehot[order[lo:hi]].sum(axis=0)
+    return onehot[nearest].mean(axis=1), same
 
 
 # ----------------------------------------------------------------------------------------------
@@ -563,18 +552,17 @@ class ShadowAttribute:
             outputs = _fits(ctx, plan, datasets, seeds, f"shadow ({secret})")
             # the target-specific features use what the attacker knows of a target: not the secret
             known = [c for c in ctx.schema.names if c != secret]
-            p_known = _without(plan, secret)
-            feats = np.stack([shadow_features(ctx, p_known, o, known, (secret, cells)) for o in outputs])
-            release = shadow_features(ctx, p_known, ctx.data.synthetic, known, (secret, cells))
+            feats = [_secret_features(ctx, plan, o, known, secret, cells) for o in outputs]
+            release = _secret_features(ctx, plan, ctx.data.synthetic, known, secret, cells)
             truth = cells.codes(targets[secret])
             freq = np.stack([cells.shares(o[secret]) for o in outputs])
-            x_all = np.stack([_candidate_rows(feats[f], freq[f], cells.k) for f in range(n_fits)])
+            x_all = np.stack([_candidate_rows(*feats[f], freq[f]) for f in range(n_fits)])
             y_all = drawn[:, :, None] == np.arange(cells.k)[None, None, :]
             seed = int(ctx.rng.integers(2**31 - 1))
             guess = _pooled_out_of_fold(x_all, y_all, seed, _AIA_FOLDS)  # fits × targets
             correct = int((guess == drawn).sum())  # over targets × fits
             model = _forest(seed).fit(x_all.reshape(-1, x_all.shape[-1]), y_all.reshape(-1))
-            x_rel = _candidate_rows(release, cells.shares(ctx.data.synthetic[secret]), cells.k)
+            x_rel = _candidate_rows(*release, cells.shares(ctx.data.synthetic[secret]))
             read = _read_values(model, x_rel[None])[0]
             on_release = {}
             for table, sl in (
@@ -703,16 +691,14 @@ class _SecretCells:
         return f"{self.k} quantile bins (planted as each bin's median; reading the bin back counts)"
 
 
-def _candidate_rows(target_feats: np.ndarray, shares: np.ndarray, k: int) -> np.ndarray:
+def _candidate_rows(near: np.ndarray, same: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """One row per (target, candidate value): how much the output points at that value for that target.
 
     Columns: share of the value among the target's nearest synthetic rows, synthetic rows agreeing
     with the target on every known column that carry the value, all such rows, the value's share of
-    the whole output, and which value it is.
+    the whole output, and which value it is (inputs from :func:`_secret_features`).
     """
-    near = target_feats[:, -2 * k : -k]
-    same = target_feats[:, -k:]
-    n_t = len(target_feats)
+    n_t, k = near.shape
     total = np.repeat(same.sum(axis=1, keepdims=True), k, axis=1)
     which = np.broadcast_to(np.eye(k), (n_t, k, k))
     cols = [near[..., None], same[..., None], total[..., None], np.broadcast_to(shares, (n_t, k))[..., None], which]
@@ -760,17 +746,3 @@ def _read_values(model: Any, x: np.ndarray) -> np.ndarray:
     proba = model.predict_proba(x.reshape(-1, x.shape[-1]))
     positive = proba[:, list(model.classes_).index(True)] if True in model.classes_ else np.zeros(len(proba))
     return positive.reshape(n, t, k).argmax(axis=2)
-
-
-def _without(plan: _Plan, secret: str) -> _Plan:
-    """The same plan with counting queries that never use the secret column."""
-    subsets = [[c for c in s if c != secret] for s in plan.subsets]
-    return _Plan(
-        plan.train_targets,
-        plan.holdout_targets,
-        plan.kinds,
-        plan.pool,
-        plan.base_size,
-        plan.threat,
-        [s for s in subsets if s],
-    )
